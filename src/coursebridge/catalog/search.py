@@ -1,0 +1,113 @@
+"""Full-text search over courses: SQLite FTS5 or PostgreSQL text search, on Course.search_text.
+
+The index is kept by the database itself (FTS5 triggers, or a generated tsvector column), so bulk
+writes and raw SQL keep it right too. `install` is idempotent and also runs after every migrate,
+because SQLite drops a table's triggers when a migration rebuilds the table.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from django.db import connection as default_connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+FTS_TABLE = "catalog_course_fts"
+MAX_TERMS = 8
+TAG_RE = re.compile(r"<[^>]+>")
+TERM_RE = re.compile(r"\w+", re.UNICODE)
+
+SQLITE_TRIGGERS = {
+    "catalog_course_fts_ai": f"""
+        CREATE TRIGGER IF NOT EXISTS catalog_course_fts_ai AFTER INSERT ON catalog_course BEGIN
+          INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+    "catalog_course_fts_ad": f"""
+        CREATE TRIGGER IF NOT EXISTS catalog_course_fts_ad AFTER DELETE ON catalog_course BEGIN
+          INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+        END""",
+    "catalog_course_fts_au": f"""
+        CREATE TRIGGER IF NOT EXISTS catalog_course_fts_au AFTER UPDATE OF search_text ON catalog_course
+        WHEN old.search_text IS NOT new.search_text BEGIN
+          INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+          INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+}
+
+
+def install(connection: BaseDatabaseWrapper | None = None) -> None:
+    """Create the search index where it is missing; rebuild it if its triggers had been lost."""
+    conn = connection or default_connection
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(search_text, "
+                "content='catalog_course', content_rowid='id', "
+                "tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+            )
+            cursor.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'catalog_course_fts_%'")
+            present = {row[0] for row in cursor.fetchall()}
+            for name, sql in SQLITE_TRIGGERS.items():
+                cursor.execute(sql)
+            if present != set(SQLITE_TRIGGERS):
+                cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        elif conn.vendor == "postgresql":
+            cursor.execute(
+                "ALTER TABLE catalog_course ADD COLUMN IF NOT EXISTS search_vector tsvector "
+                "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, coalesce(search_text, ''))) STORED"
+            )
+            cursor.execute(
+                "CREATE INDEX IF NOT EXISTS catalog_course_search_vector_gin "
+                "ON catalog_course USING gin (search_vector)"
+            )
+
+
+def uninstall(connection: BaseDatabaseWrapper | None = None) -> None:
+    conn = connection or default_connection
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            for name in SQLITE_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        elif conn.vendor == "postgresql":
+            cursor.execute("DROP INDEX IF EXISTS catalog_course_search_vector_gin")
+            cursor.execute("ALTER TABLE catalog_course DROP COLUMN IF EXISTS search_vector")
+
+
+def plain_text(value: str) -> str:
+    """HTML descriptions become words: tags dropped, entities decoded."""
+    return html.unescape(TAG_RE.sub(" ", value or ""))
+
+
+def build_search_text(title: str, description: str, names: Iterable[str] = ()) -> str:
+    """What search looks in: title, description, then category and tag names."""
+    parts = [title or "", plain_text(description)]
+    parts.extend(n for n in names if n)
+    return " ".join(" ".join(parts).split())
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a learner's query, lower-cased; punctuation and operators are dropped."""
+    return [t.lower() for t in TERM_RE.findall(query or "")][:MAX_TERMS]
+
+
+def match_expression(vendor: str, terms: Sequence[str]) -> str:
+    """Every term must match, each as a prefix ("lead" finds "leadership")."""
+    if vendor == "postgresql":
+        return " & ".join(f"{t}:*" for t in terms)
+    return " ".join(f'"{t}"*' for t in terms)
+
+
+def match_sql(vendor: str) -> tuple[str, str, str]:
+    """(JOIN, WHERE, ORDER BY) fragments that match and rank `c` (catalog_course) against the
+    expression from `match_expression`; WHERE and ORDER BY each take that expression once."""
+    if vendor == "postgresql":
+        query = "to_tsquery('simple'::regconfig, %s)"
+        return "", f"c.search_vector @@ {query}", f"ts_rank(c.search_vector, {query}) DESC, c.title, c.id"
+    return (
+        f"JOIN {FTS_TABLE} f ON f.rowid = c.id",
+        f"{FTS_TABLE} MATCH %s",
+        "f.rank, c.title, c.id",
+    )

@@ -1,0 +1,89 @@
+"""Enrollments and attempts: what learners did, with progress, score, time and its source."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from coursebridge.accounts.models import Academy
+from coursebridge.catalog.models import Course
+
+
+class LearningStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+
+
+FINISHED_STATUSES = frozenset({LearningStatus.COMPLETED, LearningStatus.PASSED, LearningStatus.FAILED})
+
+
+class TimeSource(models.TextChoices):
+    MEASURED = "measured", "Measured"
+    THEORETICAL = "theoretical", "Estimate (theoretical time × progress)"
+    IMPORTED = "imported", "Imported"
+
+
+class EntryPoint(models.TextChoices):
+    CATALOGUE = "catalogue", "Catalogue"
+    SESSION = "session", "Program session"
+
+
+class Progress(models.Model):
+    """What enrollments and attempts both track."""
+
+    status = models.CharField(max_length=12, choices=LearningStatus.choices, default=LearningStatus.NOT_STARTED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    time_spent_seconds = models.PositiveIntegerField(default=0)
+    time_source = models.CharField(max_length=12, choices=TimeSource.choices, default=TimeSource.MEASURED)
+    first_activity_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Enrollment(Progress):
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
+    entry_point = models.CharField(max_length=10, choices=EntryPoint.choices, default=EntryPoint.CATALOGUE)
+    # "catalogue", or "session:<id>" once program sessions exist: one enrollment per entry point.
+    entry_key = models.CharField(max_length=40, default="catalogue")
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-enrolled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course", "entry_key"], name="unique_enrollment_entry"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="enrollment_progress_0_100"),
+        ]
+        indexes = [
+            models.Index(fields=["academy", "user"]),
+            models.Index(fields=["academy", "course"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course}"
+
+
+class Attempt(Progress):
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["enrollment_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "number"], name="unique_attempt_number"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="attempt_progress_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.enrollment}"

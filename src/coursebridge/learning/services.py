@@ -1,0 +1,204 @@
+"""Writes on enrollments and attempts, and the launch gate every START goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from coursebridge.accounts.models import User
+from coursebridge.catalog.models import Course, CourseKind, CourseStatus
+from coursebridge.catalog.selectors import course_visible_to_learner
+from coursebridge.core.errors import DomainError, LaunchRefused, NotFound
+from coursebridge.learning.models import (
+    FINISHED_STATUSES,
+    Attempt,
+    EntryPoint,
+    Enrollment,
+    LearningStatus,
+)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Where START sends the learner, and the attempt it recorded."""
+
+    url: str
+    attempt: Attempt
+
+
+# A launcher turns an attempt into the address the browser opens. Content kinds register theirs.
+Launcher = Callable[[Attempt], str]
+LAUNCHERS: dict[str, Launcher] = {}
+
+
+def register_launcher(kind: str, launcher: Launcher) -> None:
+    LAUNCHERS[kind] = launcher
+
+
+def _launch_url_of(attempt: Attempt) -> str:
+    course = attempt.enrollment.course
+    if not course.launch_url:
+        raise LaunchRefused(f"'{course.title}' has no address to open. Ask an administrator to set one.")
+    return course.launch_url
+
+
+register_launcher(CourseKind.WEB_LINK, _launch_url_of)
+register_launcher(CourseKind.PROVIDER, _launch_url_of)
+
+
+def enrollment_entry_key(entry_point: str, session_id: int | None = None) -> str:
+    if entry_point == EntryPoint.CATALOGUE:
+        return "catalogue"
+    if session_id is None:
+        raise DomainError("A program session entry needs its session.", field="session_id")
+    return f"session:{session_id}"
+
+
+@transaction.atomic
+def enrollment_create(
+    *, user: User, course: Course, entry_point: str = EntryPoint.CATALOGUE, session_id: int | None = None
+) -> Enrollment:
+    """Enroll a learner (idempotent per entry point). Inactive and archived courses take no new learners."""
+    if user.academy_id != course.academy_id:
+        raise DomainError("The learner belongs to another academy.", field="user_id")
+    if entry_point not in EntryPoint.values:
+        raise DomainError(f"Entry point is one of {', '.join(EntryPoint.values)}.", field="entry_point")
+    key = enrollment_entry_key(entry_point, session_id)
+    existing = Enrollment.objects.filter(user=user, course=course, entry_key=key).first()
+    if existing is not None:
+        return existing
+    if course.status != CourseStatus.ACTIVE:
+        raise DomainError(
+            f"'{course.title}' is {course.get_status_display().lower()} and takes no new learners.",
+            field="course_id",
+        )
+    try:
+        with transaction.atomic():
+            return Enrollment.objects.create(
+                academy_id=course.academy_id, user=user, course=course, entry_point=entry_point, entry_key=key
+            )
+    except IntegrityError:  # a concurrent request enrolled the same learner first
+        return Enrollment.objects.get(user=user, course=course, entry_key=key)
+
+
+def _refusal(course: Course, enrollment: Enrollment | None) -> str | None:
+    """Why this learner may not start this course now, or None."""
+    if course.status == CourseStatus.ARCHIVED:
+        if enrollment is not None and enrollment.status not in FINISHED_STATUSES and enrollment.first_activity_at:
+            return (
+                f"'{course.title}' is archived. Your progress is kept, and you can finish the course "
+                "once it is reactivated."
+            )
+        return f"'{course.title}' is archived and cannot be launched."
+    if course.status == CourseStatus.INACTIVE and (enrollment is None or enrollment.first_activity_at is None):
+        return (
+            f"'{course.title}' is no longer offered ({course.status_reason or 'deactivated'}). "
+            "Only learners who had already started it can open it."
+        )
+    return None
+
+
+@transaction.atomic
+def launch_course(
+    *, user: User, course: Course, entry_point: str = EntryPoint.CATALOGUE, session_id: int | None = None
+) -> Launch:
+    """The launch gate. Checks the course's lifecycle and the learner's right to it, enrolls when
+    needed, records the attempt (resuming an unfinished one) and returns where to go."""
+    if user.academy_id != course.academy_id:
+        raise NotFound("No such course.")
+    key = enrollment_entry_key(entry_point, session_id)
+    enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course, entry_key=key).first()
+    reason = _refusal(course, enrollment)
+    if reason:
+        raise LaunchRefused(reason)
+    if enrollment is None:
+        if entry_point == EntryPoint.CATALOGUE and not course_visible_to_learner(course=course, user=user):
+            raise LaunchRefused(f"'{course.title}' is not in your catalogue.")
+        enrollment = enrollment_create(user=user, course=course, entry_point=entry_point, session_id=session_id)
+    launcher = LAUNCHERS.get(course.kind)
+    if launcher is None:
+        raise LaunchRefused(f"Courses of the kind '{course.get_kind_display()}' cannot be launched here.")
+    now = timezone.now()
+    attempt = enrollment.attempts.order_by("-number").first()
+    if attempt is None or attempt.status in FINISHED_STATUSES:
+        attempt = Attempt.objects.create(
+            academy_id=course.academy_id, enrollment=enrollment, number=(attempt.number + 1) if attempt else 1,
+            started_at=now, status=LearningStatus.IN_PROGRESS, first_activity_at=now, last_activity_at=now,
+            time_source=enrollment.time_source,
+        )
+    else:
+        attempt.status = LearningStatus.IN_PROGRESS
+        attempt.first_activity_at = attempt.first_activity_at or now
+        attempt.last_activity_at = now
+        attempt.save(update_fields=["status", "first_activity_at", "last_activity_at"])
+    if enrollment.status == LearningStatus.NOT_STARTED:
+        enrollment.status = LearningStatus.IN_PROGRESS
+    enrollment.first_activity_at = enrollment.first_activity_at or now
+    enrollment.last_activity_at = now
+    enrollment.save(update_fields=["status", "first_activity_at", "last_activity_at"])
+    attempt.enrollment = enrollment
+    return Launch(url=launcher(attempt), attempt=attempt)
+
+
+@transaction.atomic
+def attempt_record_progress(
+    *,
+    attempt: Attempt,
+    status: str | None = None,
+    progress: int | None = None,
+    score: float | None = None,
+    time_spent_seconds: int | None = None,
+) -> Attempt:
+    """Record what content reported for an attempt, and roll it up into the enrollment. Progress
+    never goes back; a finished enrollment keeps its completion date."""
+    if progress is not None and not 0 <= progress <= 100:
+        raise DomainError("Progress is a percentage from 0 to 100.", field="progress")
+    if status is not None and status not in LearningStatus.values:
+        raise DomainError(f"Status is one of {', '.join(LearningStatus.values)}.", field="status")
+    now = timezone.now()
+    if progress is not None:
+        attempt.progress = max(attempt.progress, progress)
+    if score is not None:
+        attempt.score = score  # type: ignore[assignment]
+    if time_spent_seconds is not None:
+        if time_spent_seconds < 0:
+            raise DomainError("Time spent cannot be negative.", field="time_spent_seconds")
+        attempt.time_spent_seconds = time_spent_seconds
+    if status is not None:
+        attempt.status = status
+    if attempt.status in FINISHED_STATUSES and attempt.completed_at is None:
+        attempt.completed_at = now
+        if attempt.status != LearningStatus.FAILED:
+            attempt.progress = 100
+    attempt.first_activity_at = attempt.first_activity_at or now
+    attempt.last_activity_at = now
+    attempt.save()
+    _roll_up(enrollment=attempt.enrollment)
+    return attempt
+
+
+def _roll_up(*, enrollment: Enrollment) -> None:
+    """The enrollment shows its best attempt, and the time of all of them."""
+    attempts = list(enrollment.attempts.all())
+    if not attempts:
+        return
+    rank = {
+        LearningStatus.NOT_STARTED: 0, LearningStatus.IN_PROGRESS: 1, LearningStatus.FAILED: 2,
+        LearningStatus.COMPLETED: 3, LearningStatus.PASSED: 4,
+    }
+    best = max(attempts, key=lambda a: (rank[LearningStatus(a.status)], a.progress, a.number))
+    enrollment.status = best.status
+    enrollment.progress = max(a.progress for a in attempts)
+    scores = [a.score for a in attempts if a.score is not None]
+    enrollment.score = max(scores) if scores else None
+    enrollment.time_spent_seconds = sum(a.time_spent_seconds for a in attempts)
+    firsts = [a.first_activity_at for a in attempts if a.first_activity_at]
+    lasts = [a.last_activity_at for a in attempts if a.last_activity_at]
+    enrollment.first_activity_at = min(firsts) if firsts else None
+    enrollment.last_activity_at = max(lasts) if lasts else None
+    completions = [a.completed_at for a in attempts if a.completed_at and a.status != LearningStatus.FAILED]
+    enrollment.completed_at = min(completions) if completions else None
+    enrollment.save()
