@@ -14,7 +14,7 @@ from django.utils import timezone
 from coursebridge.accounts.models import Academy, ApiToken, Group, Membership, Role, User
 from coursebridge.core.errors import Conflict, DomainError
 
-TOKEN_PREFIX = "cb_"
+TOKEN_PREFIX = "cb_"  # noqa: S105 - a public marker, not a secret
 
 
 @transaction.atomic

@@ -156,6 +156,9 @@ class CourseStatusChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}: {self.reason}"
+
 
 class PlacementKind(models.TextChoices):
     CATALOGUE = "catalogue", "Catalogue"
@@ -177,3 +180,6 @@ class Placement(models.Model):
             models.UniqueConstraint(fields=["group", "course", "kind"], name="unique_placement"),
         ]
         indexes = [models.Index(fields=["group", "kind", "course"])]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} in {self.kind} of group {self.group_id}"

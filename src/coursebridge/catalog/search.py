@@ -49,7 +49,7 @@ def install(connection: BaseDatabaseWrapper | None = None) -> None:
             )
             cursor.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'catalog_course_fts_%'")
             present = {row[0] for row in cursor.fetchall()}
-            for name, sql in SQLITE_TRIGGERS.items():
+            for sql in SQLITE_TRIGGERS.values():
                 cursor.execute(sql)
             if present != set(SQLITE_TRIGGERS):
                 cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -94,7 +95,7 @@ def catalogue_search(
         "EXISTS (SELECT 1 FROM catalog_placement p WHERE p.course_id = c.id AND p.kind = %s "
         f"AND p.group_id IN ({', '.join(['%s'] * len(group_ids))}))",
     ]
-    params: list[object] = [academy.pk, CourseStatus.ACTIVE, Visibility.VISIBLE, PlacementKind.CATALOGUE, *group_ids]
+    params: list[Any] = [academy.pk, CourseStatus.ACTIVE, Visibility.VISIBLE, PlacementKind.CATALOGUE, *group_ids]
     if category_id is not None:
         category_ids = category_descendant_ids(academy=academy, category_id=category_id)
         where.append(
@@ -102,7 +103,8 @@ def catalogue_search(
             f"AND cc.category_id IN ({', '.join(['%s'] * len(category_ids))}))"
         )
         params.extend(category_ids)
-    join, order, order_params = "", "c.title, c.id", []
+    join, order = "", "c.title, c.id"
+    order_params: list[Any] = []
     terms = search.query_terms(query)
     if terms:
         expression = search.match_expression(connection.vendor, terms)
@@ -113,10 +115,10 @@ def catalogue_search(
             order_params = [expression]
     where_sql = " AND ".join(where)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM catalog_course c {join} WHERE {where_sql}", params)  # noqa: S608
+        cursor.execute(f"SELECT COUNT(*) FROM catalog_course c {join} WHERE {where_sql}", params)
         total = cursor.fetchone()[0]
         cursor.execute(
-            f"SELECT c.id FROM catalog_course c {join} WHERE {where_sql} ORDER BY {order} LIMIT %s OFFSET %s",  # noqa: S608
+            f"SELECT c.id FROM catalog_course c {join} WHERE {where_sql} ORDER BY {order} LIMIT %s OFFSET %s",
             [*params, *order_params, limit, offset],
         )
         ids = [row[0] for row in cursor.fetchall()]

@@ -23,7 +23,7 @@ FINISHED_STATUSES = frozenset({LearningStatus.COMPLETED, LearningStatus.PASSED, 
 
 class TimeSource(models.TextChoices):
     MEASURED = "measured", "Measured"
-    THEORETICAL = "theoretical", "Estimate (theoretical time × progress)"
+    THEORETICAL = "theoretical", "Estimate (theoretical time x progress)"
     IMPORTED = "imported", "Imported"
 
 

@@ -32,7 +32,9 @@ def enrollment_list(
     return qs.order_by("-enrolled_at", "-id")
 
 
-def attempt_list(*, academy: Academy, enrollment_id: int | None = None, user_id: int | None = None) -> QuerySet[Attempt]:
+def attempt_list(
+    *, academy: Academy, enrollment_id: int | None = None, user_id: int | None = None
+) -> QuerySet[Attempt]:
     qs = Attempt.objects.filter(academy=academy).select_related("enrollment", "enrollment__course")
     if enrollment_id is not None:
         qs = qs.filter(enrollment_id=enrollment_id)

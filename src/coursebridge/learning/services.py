@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,8 +16,8 @@ from coursebridge.core.errors import DomainError, LaunchRefused, NotFound
 from coursebridge.learning.models import (
     FINISHED_STATUSES,
     Attempt,
-    EntryPoint,
     Enrollment,
+    EntryPoint,
     LearningStatus,
 )
 
@@ -162,7 +163,7 @@ def attempt_record_progress(
     if progress is not None:
         attempt.progress = max(attempt.progress, progress)
     if score is not None:
-        attempt.score = score  # type: ignore[assignment]
+        attempt.score = Decimal(str(score))
     if time_spent_seconds is not None:
         if time_spent_seconds < 0:
             raise DomainError("Time spent cannot be negative.", field="time_spent_seconds")

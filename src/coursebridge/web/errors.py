@@ -31,6 +31,7 @@ def error_response(request: HttpRequest, status: int, message: str = "", field: 
         code = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "server_error"}.get(status, "error")
         return JsonResponse({"error": {"code": code, "message": message, "field": field}}, status=status)
     context: dict[str, Any] = {"status": status, "title": TITLES.get(status, "Error"), "message": message}
+    body: str
     try:
         body = render_to_string("web/error.html", context, request=request)
     except Exception:  # the error page itself must never fail: fall back to plain text
