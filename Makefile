@@ -36,8 +36,9 @@ migrations-check: env ## fail when a model change has no migration
 browser-deps: ## install Debian's chromium for the browser tests when possible
 	@bash scripts/ensure-chromium
 
-test-sqlite: env ## the whole suite on SQLite
-	CB_TESTING=1 CB_VAR_DIR=var/test $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+test-sqlite: env ## the whole suite on SQLite, then the worker test with the embedded broker on a SQLite file
+	CB_TESTING=1 CB_VAR_DIR=var/test $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not worker"
+	CB_TESTING=1 CB_VAR_DIR=var/test CB_TEST_SQLITE_NAME=var/test/worker.sqlite3 $(BIN)/pytest -p no:cacheprovider -m worker
 
 test-postgres: env ## the whole suite on PostgreSQL (skipped when none is reachable at localhost:5432)
 	@if $(BIN)/python scripts/reachable.py localhost 5432; then \
@@ -46,7 +47,8 @@ test-postgres: env ## the whole suite on PostgreSQL (skipped when none is reacha
 
 test-redis: env ## the worker integration test through Redis (skipped when Redis is not reachable)
 	@if $(BIN)/python scripts/reachable.py localhost 6379; then \
-	  CB_TESTING=1 CB_VAR_DIR=var/test CB_TEST_BROKER_URL=$(REDIS_URL) $(BIN)/pytest -m worker -p no:cacheprovider tests/core/test_worker.py; \
+	  CB_TESTING=1 CB_VAR_DIR=var/test CB_BROKER_URL=$(REDIS_URL) CB_TEST_SQLITE_NAME=var/test/worker.sqlite3 \
+	    $(BIN)/pytest -m worker -p no:cacheprovider; \
 	else echo "Redis is not reachable at localhost:6379: the Redis worker test is skipped."; fi
 
 test: env browser-deps lint typecheck migrations-check test-sqlite test-postgres test-redis ## ruff, mypy, then the suite on SQLite, PostgreSQL and Redis

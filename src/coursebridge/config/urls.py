@@ -6,6 +6,7 @@ from coursebridge.config.api import api
 urlpatterns = [
     path("site-admin/", admin.site.urls),
     path("api/", api.urls),
+    path("jobs/", include("coursebridge.core.urls")),
     path("", include("coursebridge.web.urls")),
 ]
 

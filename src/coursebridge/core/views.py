@@ -1,0 +1,51 @@
+"""A job's progress (polled by htmx) and its result file. Only the person who started the job, or a
+site admin, may see it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from coursebridge.core.jobs import job_is_stale
+from coursebridge.core.models import Job, JobStatus
+
+
+def _job_for(request: HttpRequest, job_id: int) -> Job:
+    job = Job.objects.filter(pk=job_id).first()
+    user = request.user
+    if job is None or not (user.is_superuser or (job.created_by_id == user.pk and job.academy_id == user.academy_id)):  # type: ignore[union-attr]
+        raise Http404("No such job.")
+    return job
+
+
+def job_payload(job: Job) -> dict[str, object]:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "percent": job.percent,
+        "done": job.progress_done,
+        "total": job.progress_total,
+        "counts": job.counts,
+        "error": job.error,
+        "stalled": job_is_stale(job),
+        "download_url": f"/jobs/{job.pk}/download" if job.result_file else None,
+    }
+
+
+@login_required
+def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(job_payload(job))
+    return render(request, "core/job_status.html", {"job": job, "stalled": job_is_stale(job)})
+
+
+@login_required
+def job_download(request: HttpRequest, job_id: int) -> FileResponse:
+    job = _job_for(request, job_id)
+    if job.status != JobStatus.SUCCEEDED or not job.result_file or not default_storage.exists(job.result_file):
+        raise Http404("This job has no file to download.")
+    return FileResponse(default_storage.open(job.result_file, "rb"), as_attachment=True, filename=job.result_name)
