@@ -48,7 +48,7 @@ class Command(BaseCommand):
         ]
         children = [subprocess.Popen(web)]  # noqa: S603
         if not options["no_worker"]:
-            worker = [sys.executable, "-m", "coursebridge.cli", "worker", "--concurrency", "2"]
+            worker = [sys.executable, "-m", "coursebridge.cli", "worker", "--beat", "--concurrency", "2"]
             children.append(subprocess.Popen(worker))  # noqa: S603
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"coursebridge is running on {url}"))
