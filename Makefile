@@ -48,7 +48,7 @@ test-postgres: env ## the whole suite on PostgreSQL (skipped when none is reacha
 test-redis: env ## the worker integration test through Redis (skipped when Redis is not reachable)
 	@if $(BIN)/python scripts/reachable.py localhost 6379; then \
 	  CB_TESTING=1 CB_VAR_DIR=var/test CB_BROKER_URL=$(REDIS_URL) CB_TEST_SQLITE_NAME=var/test/worker.sqlite3 \
-	    $(BIN)/pytest -m worker -p no:cacheprovider; \
+	    $(BIN)/pytest -m worker -p no:cacheprovider tests/core/test_worker.py; \
 	else echo "Redis is not reachable at localhost:6379: the Redis worker test is skipped."; fi
 
 test: env browser-deps lint typecheck migrations-check test-sqlite test-postgres test-redis ## ruff, mypy, then the suite on SQLite, PostgreSQL and Redis
