@@ -1,0 +1,208 @@
+"""Every page of the UI, taken from the URL resolver so new pages are covered as they are added,
+is requested by a training admin of academy A with academy B's slug and ids: the answer is a
+refusal (403 or 404), B's data never shows, and nothing of B changes."""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from coursebridge.accounts.models import ApiToken, Group, Membership, User
+from coursebridge.accounts.services import api_token_create
+from coursebridge.catalog.models import Category, Course, CourseStatusChange, Placement
+from coursebridge.learning.models import Attempt, Enrollment
+from coursebridge.learning.services import launch_course
+from tests.factories import AcademyFactory, CategoryFactory, CourseFactory, GroupFactory, learner_in, training_admin_of
+
+pytestmark = pytest.mark.django_db
+
+MARKER = "zz-beta"
+REFUSED = {403, 404}
+WRONG_METHOD = 405
+# What a careless view would write if it took B's ids: every form field the pages know.
+POST_DATA = {
+    "name": "hijacked", "reason": "hijacked", "title": "hijacked", "username": "hijacked", "role": "learner",
+    "launch_url": "https://hijacked.example.org/", "visibility": "visible", "tags": "hijacked",
+}
+# Pages that are not about one academy: they must simply never show B's data.
+ACADEMY_FREE = {"home", "login", "logout", "academy_list"}
+MUST_COVER = {
+    "catalogue", "course_detail", "course_start", "transcript", "token_list", "token_revoke", "group_list",
+    "group_add_child", "group_rename", "group_delete", "user_list", "user_new", "user_detail", "membership_add",
+    "membership_revoke", "course_list", "course_new", "course_edit", "course_placements", "course_archive",
+    "course_deactivate", "course_reactivate", "category_list", "category_new", "category_rename",
+    "category_delete",
+}
+
+
+def web_patterns():
+    """(name, kwarg names) of every named page under coursebridge.web.urls, includes followed."""
+    found = []
+
+    def walk(patterns, inherited):
+        for entry in patterns:
+            names = inherited | set(entry.pattern.converters)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, names)
+            elif isinstance(entry, URLPattern) and entry.name:
+                found.append((entry.name, names - set(entry.default_args)))
+
+    walk(get_resolver("coursebridge.web.urls").url_patterns, set())
+    return found
+
+
+@pytest.fixture
+def beta():
+    """Academy B with one of everything, each named with the marker."""
+    academy = AcademyFactory(slug=f"{MARKER}-academy", name=f"{MARKER} Academy")
+    group = GroupFactory(academy=academy, name=f"{MARKER} group")
+    learner = learner_in(group, username=f"{MARKER}-learner", first_name=MARKER, email=f"{MARKER}@example.org")
+    category = CategoryFactory(academy=academy, name=f"{MARKER} category")
+    course = CourseFactory(academy=academy, title=f"{MARKER} course", description=MARKER, placed_in=group)
+    course.categories.add(category)
+    launch_course(user=learner, course=course)
+    token, _ = api_token_create(user=learner, name=f"{MARKER} token")
+    return {
+        "academy": academy, "group": group, "user": learner, "category": category, "course": course,
+        "token": token, "membership": Membership.objects.get(user=learner),
+    }
+
+
+def snapshot(academy):
+    """Everything of B a page could change."""
+    return {
+        "courses": sorted(Course.objects.filter(academy=academy).values_list("id", "title", "status", "visibility")),
+        "changes": CourseStatusChange.objects.filter(course__academy=academy).count(),
+        "placements": sorted(Placement.objects.filter(academy=academy).values_list("group_id", "course_id", "kind")),
+        "groups": sorted(Group.objects.filter(academy=academy).values_list("id", "name", "path")),
+        "categories": sorted(Category.objects.filter(academy=academy).values_list("id", "name", "parent_id")),
+        "users": sorted(User.objects.filter(academy=academy).values_list("id", "username", "is_active")),
+        "memberships": sorted(Membership.objects.filter(group__academy=academy).values_list("user_id", "group_id",
+                                                                                            "role")),
+        "tokens": sorted(ApiToken.objects.filter(user__academy=academy).values_list("id", "revoked_at")),
+        "enrollments": Enrollment.objects.filter(academy=academy).count(),
+        "attempts": Attempt.objects.filter(academy=academy).count(),
+        "tags": sorted(Course.tags.through.objects.filter(course__academy=academy).values_list("tag_id", flat=True)),
+    }
+
+
+def fill(kwarg_names, slug, beta):
+    values = {
+        "slug": slug, "course_id": beta["course"].pk, "group_id": beta["group"].pk, "user_id": beta["user"].pk,
+        "category_id": beta["category"].pk, "membership_id": beta["membership"].pk, "token_id": beta["token"].pk,
+    }
+    unknown = kwarg_names - set(values)
+    assert not unknown, f"teach this test how to fill {sorted(unknown)} with academy B's ids"
+    return {name: values[name] for name in kwarg_names}
+
+
+def client_as(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def assert_refused(address, responses):
+    statuses = {method: r.status_code for method, r in responses.items()}
+    assert set(statuses.values()) <= REFUSED | {WRONG_METHOD}, (address, statuses)
+    assert set(statuses.values()) & REFUSED, (address, statuses)
+    for method, response in responses.items():
+        assert MARKER not in response.content.decode().lower(), (method, address)
+
+
+def request_both(admin, address, beta):
+    extra = {"group": beta["group"].pk, "parent": beta["category"].pk, "catalogue": [beta["group"].pk],
+             "library": [beta["group"].pk], "categories": [beta["category"].pk]}
+    return {
+        "GET": client_as(admin).get(address),
+        "POST": client_as(admin).post(address, {**POST_DATA, **extra}),
+        "POST htmx": client_as(admin).post(address, {**POST_DATA, **extra}, headers={"HX-Request": "true"}),
+    }
+
+
+def test_the_walk_covers_every_page():
+    names = {name for name, _ in web_patterns()}
+
+    assert names >= MUST_COVER | ACADEMY_FREE
+
+
+def test_a_training_admin_of_a_cannot_enter_academy_b_through_any_page(beta):
+    alpha = AcademyFactory(slug="alpha", name="Alpha Academy")
+    admin = training_admin_of(alpha)
+    before = snapshot(beta["academy"])
+    checked = 0
+
+    for name, kwarg_names in web_patterns():
+        if "slug" not in kwarg_names:
+            continue
+        address = reverse(f"web:{name}", kwargs=fill(kwarg_names, beta["academy"].slug, beta))
+        assert_refused(address, request_both(admin, address, beta))
+        checked += 1
+
+    assert checked >= len(MUST_COVER)
+    assert snapshot(beta["academy"]) == before
+
+
+def test_academy_b_ids_under_academy_a_are_not_found(beta):
+    alpha = AcademyFactory(slug="alpha", name="Alpha Academy")
+    admin = training_admin_of(alpha)
+    before = snapshot(beta["academy"])
+    checked = 0
+
+    for name, kwarg_names in web_patterns():
+        if "slug" not in kwarg_names or kwarg_names == {"slug"}:
+            continue
+        address = reverse(f"web:{name}", kwargs=fill(kwarg_names, alpha.slug, beta))
+        assert_refused(address, request_both(admin, address, beta))
+        checked += 1
+
+    assert checked >= 16
+    assert snapshot(beta["academy"]) == before
+
+
+def test_academy_a_forms_refuse_references_to_academy_b(beta):
+    """A's own create pages, posted with B's group, category and parent ids, do nothing to B."""
+    alpha = AcademyFactory(slug="alpha", name="Alpha Academy")
+    admin = training_admin_of(alpha)
+    before = snapshot(beta["academy"])
+    extra = {"group": beta["group"].pk, "groups": [beta["group"].pk], "parent": beta["category"].pk,
+             "categories": [beta["category"].pk]}
+
+    for name, kwarg_names in web_patterns():
+        if kwarg_names != {"slug"}:
+            continue
+        address = reverse(f"web:{name}", kwargs={"slug": alpha.slug})
+        response = client_as(admin).post(address, {**POST_DATA, **extra})
+        # 200 only where posting is the admin's own business (their API tokens).
+        assert response.status_code in ({200} if name == "token_list" else {400, 405}), (address, response)
+        assert MARKER not in response.content.decode().lower(), address
+
+    assert snapshot(beta["academy"]) == before
+    assert not Course.objects.filter(title="hijacked").exists()
+    assert not User.objects.filter(username="hijacked").exists()
+
+
+def test_pages_outside_any_academy_never_show_academy_b(beta):
+    admin = training_admin_of(AcademyFactory(slug="alpha", name="Alpha Academy"))
+    before = snapshot(beta["academy"])
+
+    for name, kwarg_names in web_patterns():
+        if "slug" in kwarg_names:
+            continue
+        assert name in ACADEMY_FREE, f"{name} is outside /a/<slug>/: decide how it is isolated and test it"
+        address = reverse(f"web:{name}", kwargs=fill(kwarg_names, "", beta))
+        for method, response in request_both(admin, address, beta).items():
+            assert response.status_code < 500, (method, address)
+            assert MARKER not in response.content.decode().lower(), (method, address)
+
+    assert snapshot(beta["academy"]) == before
+
+
+def test_academy_pages_on_academy_a_itself_still_work(beta):
+    """The refusals above are about B: the same admin is served on A's own pages."""
+    alpha = AcademyFactory(slug="alpha", name="Alpha Academy")
+    admin = training_admin_of(alpha)
+
+    for name in ("catalogue", "transcript", "group_list", "user_list", "course_list", "category_list"):
+        response = client_as(admin).get(reverse(f"web:{name}", kwargs={"slug": alpha.slug}))
+        assert response.status_code == 200, name
+        assert MARKER not in response.content.decode().lower(), name
