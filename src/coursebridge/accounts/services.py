@@ -24,8 +24,12 @@ def academy_create(*, slug: str, name: str, root_group_name: str | None = None) 
         validate_slug(slug)
     except ValidationError as exc:
         raise DomainError("Use letters, numbers, hyphens or underscores.", field="slug") from exc
+    if len(slug) > 60:
+        raise DomainError("A slug has at most 60 characters.", field="slug")
     if not name.strip():
         raise DomainError("An academy needs a name.", field="name")
+    if len(name.strip()) > 200:
+        raise DomainError("An academy name has at most 200 characters.", field="name")
     if Academy.objects.filter(slug=slug).exists():
         raise Conflict(f"An academy with the slug '{slug}' already exists.", field="slug")
     academy = Academy.objects.create(slug=slug, name=name.strip())
@@ -40,6 +44,8 @@ def group_create(*, parent: Group, name: str) -> Group:
     name = name.strip()
     if not name:
         raise DomainError("A group needs a name.", field="name")
+    if len(name) > 200:
+        raise DomainError("A group name has at most 200 characters.", field="name")
     if Group.objects.filter(parent=parent, name=name).exists():
         raise Conflict(f"'{parent.name}' already has a subgroup named '{name}'.", field="name")
     group = Group.objects.create(academy_id=parent.academy_id, parent=parent, name=name, depth=parent.depth + 1)
@@ -53,6 +59,8 @@ def group_rename(*, group: Group, name: str) -> Group:
     name = name.strip()
     if not name:
         raise DomainError("A group needs a name.", field="name")
+    if len(name) > 200:
+        raise DomainError("A group name has at most 200 characters.", field="name")
     if Group.objects.filter(parent=group.parent, name=name).exclude(pk=group.pk).exists():
         raise Conflict(f"A sibling group is already named '{name}'.", field="name")
     group.name = name
@@ -69,7 +77,7 @@ def group_move(*, group: Group, new_parent: Group) -> Group:
         raise DomainError("The new parent belongs to another academy.", field="parent")
     if new_parent.path.startswith(group.path):
         raise DomainError("A group cannot move under itself or one of its subgroups.", field="parent")
-    if Group.objects.filter(parent=new_parent, name=group.name).exists():
+    if Group.objects.filter(parent=new_parent, name=group.name).exclude(pk=group.pk).exists():
         raise Conflict(f"'{new_parent.name}' already has a subgroup named '{group.name}'.", field="parent")
     old_path, new_path = group.path, f"{new_parent.path}{group.pk}/"
     depth_shift = new_parent.depth + 1 - group.depth
@@ -107,6 +115,12 @@ def user_create(
     username = username.strip()
     if not username:
         raise DomainError("A user needs a username.", field="username")
+    if len(username) > 150:
+        raise DomainError("A username has at most 150 characters.", field="username")
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="username") from exc
     if email:
         try:
             validate_email(email)

@@ -17,7 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 FTS_TABLE = "catalog_course_fts"
 MAX_TERMS = 8
 TAG_RE = re.compile(r"<[^>]+>")
-TERM_RE = re.compile(r"\w+", re.UNICODE)
+TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)  # words; the underscore separates like other punctuation
 
 SQLITE_TRIGGERS = {
     "catalog_course_fts_ai": f"""

@@ -32,10 +32,28 @@ _url = URLValidator(schemes=["http", "https"])
 
 
 def _check_url(value: str, field_name: str) -> None:
+    if len(value) > 1000:
+        raise DomainError("An address has at most 1000 characters.", field=field_name)
     try:
         _url(value)
     except ValidationError as exc:
         raise DomainError(f"'{value}' is not an http(s) address.", field=field_name) from exc
+
+
+def _check_title(value: str | None) -> str:
+    title = (value or "").strip()
+    if not title:
+        raise DomainError("A course needs a title.", field="title")
+    if len(title) > 300:
+        raise DomainError("A course title has at most 300 characters.", field="title")
+    return title
+
+
+def _check_details(duration_minutes: int | None, language: str) -> None:
+    if duration_minutes is not None and duration_minutes < 0:
+        raise DomainError("A duration cannot be negative.", field="duration_minutes")
+    if len(language or "") > 35:
+        raise DomainError("A language code has at most 35 characters.", field="language")
 
 
 def course_refresh_search_text(*, course: Course) -> None:
@@ -83,21 +101,24 @@ def course_create(
     catalogue and library."""
     if kind != CourseKind.WEB_LINK:
         raise DomainError("Only web-link courses are created here; packages are imported.", field="kind")
-    if not title.strip():
-        raise DomainError("A course needs a title.", field="title")
+    title = _check_title(title)
     if not launch_url:
         raise DomainError("A web-link course needs the address it opens.", field="launch_url")
     _check_url(launch_url, "launch_url")
     if image_url:
         _check_url(image_url, "image_url")
+    _check_details(duration_minutes, language)
     if visibility not in Visibility.values:
         raise DomainError(f"Visibility is one of {', '.join(Visibility.values)}.", field="visibility")
+    categories = _categories_of(academy, category_ids)
+    if any(c.is_provider_owned for c in categories):
+        raise DomainError("Provider categories are set by their provider only.", field="category_ids")
     course = Course.objects.create(
-        academy=academy, kind=kind, title=title.strip(), description=description, launch_url=launch_url,
+        academy=academy, kind=kind, title=title, description=description, launch_url=launch_url,
         image_url=image_url, duration_minutes=duration_minutes, language=language, visibility=visibility,
         status_changed_at=timezone.now(),
     )
-    course.categories.set(_categories_of(academy, category_ids))
+    course.categories.set(categories)
     course.tags.set(tags_ensure(academy=academy, names=tags))
     for group in groups:
         placement_add(course=course, group=group, kinds=(PlacementKind.CATALOGUE, PlacementKind.LIBRARY))
@@ -112,23 +133,24 @@ def course_update(*, course: Course, changes: dict[str, Any], by: User | None = 
     editable = {"title", "description", "launch_url", "image_url", "duration_minutes", "language", "visibility",
                 "category_ids", "tags"}
     for name in changes:
-        if name not in editable:
-            raise DomainError(f"'{name}' cannot be changed.", field=name)
         if course.is_from_provider and name in PROVIDER_OWNED_FIELDS:
             raise DomainError(course.read_only_reason, field=name, code="read_only")
+        if name not in editable:
+            raise DomainError(f"'{name}' cannot be changed.", field=name)
+    _check_details(changes.get("duration_minutes", course.duration_minutes), changes.get("language", course.language))
     for name in ("title", "description", "launch_url", "image_url", "duration_minutes", "language", "visibility"):
         if name not in changes:
             continue
         value = changes[name]
-        if name == "title" and not (value or "").strip():
-            raise DomainError("A course needs a title.", field="title")
+        if name == "title":
+            value = _check_title(value)
         if name in {"launch_url", "image_url"} and value:
             _check_url(value, name)
         if name == "launch_url" and not value and course.kind == CourseKind.WEB_LINK:
             raise DomainError("A web-link course needs the address it opens.", field="launch_url")
         if name == "visibility" and value not in Visibility.values:
             raise DomainError(f"Visibility is one of {', '.join(Visibility.values)}.", field="visibility")
-        setattr(course, name, value.strip() if name == "title" else value)
+        setattr(course, name, value)
     course.save()
     if "category_ids" in changes:
         wanted = _categories_of(course.academy, changes["category_ids"])
@@ -206,6 +228,8 @@ def category_create(*, academy: Academy, name: str, parent: Category | None = No
     name = " ".join((name or "").split())
     if not name:
         raise DomainError("A category needs a name.", field="name")
+    if len(name) > 200:
+        raise DomainError("A category name has at most 200 characters.", field="name")
     if parent is not None and parent.academy_id != academy.pk:
         raise DomainError("The parent category belongs to another academy.", field="parent_id")
     if parent is not None and parent.is_provider_owned:
@@ -232,6 +256,11 @@ def category_rename(*, category: Category, name: str) -> Category:
     name = " ".join((name or "").split())
     if not name:
         raise DomainError("A category needs a name.", field="name")
+    if len(name) > 200:
+        raise DomainError("A category name has at most 200 characters.", field="name")
+    siblings = Category.objects.filter(academy_id=category.academy_id, parent_id=category.parent_id, provider="")
+    if siblings.filter(name=name).exclude(pk=category.pk).exists():
+        raise Conflict(f"A category named '{name}' already exists there.", field="name")
     category.name = name
     category.save(update_fields=["name"])
     for course in category.courses.all():
@@ -323,6 +352,8 @@ def course_bulk_upsert(
     lifecycle are left as they are. Returns {external_id: course id}."""
     if not provider:
         raise DomainError("Provider courses need a provider name.", field="provider")
+    # A repeated external id keeps its last row: one statement cannot upsert the same row twice.
+    rows = list({row.external_id: row for row in rows}.values())
     now = timezone.now()
     ids: dict[str, int] = {}
     for start in range(0, len(rows), batch_size):

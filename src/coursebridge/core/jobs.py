@@ -27,7 +27,10 @@ def job_start(*, job_id: int, total: int) -> Job:
 
 
 def job_progress(*, job_id: int, done: int) -> None:
-    Job.objects.filter(pk=job_id).update(progress_done=done, lease_until=timezone.now() + LEASE)
+    # Only a running job advances: a late report from a worker given up on must not revive a finished one.
+    Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        progress_done=done, lease_until=timezone.now() + LEASE
+    )
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from coursebridge.accounts.models import Academy, User
 from coursebridge.learning.models import Attempt, Enrollment
@@ -15,7 +15,8 @@ def transcript(*, academy: Academy, user: User) -> QuerySet[Enrollment]:
         Enrollment.objects.filter(academy=academy, user=user)
         .select_related("course")
         .annotate(attempt_count=Count("attempts"))
-        .order_by("-last_activity_at", "-enrolled_at", "-id")
+        # Never-started enrollments last on every database (PostgreSQL sorts NULL first by default).
+        .order_by(F("last_activity_at").desc(nulls_last=True), "-enrolled_at", "-id")
     )
 
 

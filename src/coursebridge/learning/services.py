@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +30,9 @@ class Launch:
     url: str
     attempt: Attempt
 
+
+MAX_SCORE = 10000  # the score column holds 6 digits, 2 of them decimals
+MAX_SECONDS = 2**31 - 1  # the time columns are 32-bit integers
 
 # A launcher turns an attempt into the address the browser opens. Content kinds register theirs.
 Launcher = Callable[[Attempt], str]
@@ -159,21 +163,24 @@ def attempt_record_progress(
         raise DomainError("Progress is a percentage from 0 to 100.", field="progress")
     if status is not None and status not in LearningStatus.values:
         raise DomainError(f"Status is one of {', '.join(LearningStatus.values)}.", field="status")
+    if score is not None and not (math.isfinite(score) and abs(round(score, 2)) < MAX_SCORE):
+        raise DomainError(f"A score is a number between -{MAX_SCORE} and {MAX_SCORE}.", field="score")
+    if time_spent_seconds is not None and not 0 <= time_spent_seconds <= MAX_SECONDS:
+        raise DomainError("Time spent is a number of seconds, at least 0.", field="time_spent_seconds")
     now = timezone.now()
     if progress is not None:
         attempt.progress = max(attempt.progress, progress)
     if score is not None:
         attempt.score = Decimal(str(score))
     if time_spent_seconds is not None:
-        if time_spent_seconds < 0:
-            raise DomainError("Time spent cannot be negative.", field="time_spent_seconds")
         attempt.time_spent_seconds = time_spent_seconds
-    if status is not None:
+    # A late report cannot reopen a finished attempt: the next START opens a new one.
+    if status is not None and (status in FINISHED_STATUSES or attempt.status not in FINISHED_STATUSES):
         attempt.status = status
     if attempt.status in FINISHED_STATUSES and attempt.completed_at is None:
         attempt.completed_at = now
-        if attempt.status != LearningStatus.FAILED:
-            attempt.progress = 100
+    if attempt.status in FINISHED_STATUSES and attempt.status != LearningStatus.FAILED:
+        attempt.progress = 100
     attempt.first_activity_at = attempt.first_activity_at or now
     attempt.last_activity_at = now
     attempt.save()
