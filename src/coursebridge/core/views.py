@@ -40,7 +40,8 @@ def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(job_payload(job))
-    return render(request, "core/job_status.html", {"job": job, "stalled": job_is_stale(job)})
+    template = "core/job_status.html" if request.headers.get("HX-Request") == "true" else "core/job_page.html"
+    return render(request, template, {"job": job, "stalled": job_is_stale(job)})
 
 
 @login_required

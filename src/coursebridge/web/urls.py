@@ -30,6 +30,7 @@ academy_patterns = [
     ),
     path("admin/courses/", courses.course_list, name="course_list"),
     path("admin/courses/new/", courses.course_new, name="course_new"),
+    path("admin/courses/export/", courses.course_export, name="course_export"),
     path("admin/courses/<int:course_id>/edit/", courses.course_edit, name="course_edit"),
     path("admin/courses/<int:course_id>/placements/", courses.course_placements, name="course_placements"),
     path("admin/courses/<int:course_id>/archive/", courses.course_lifecycle, {"action": "archive"},

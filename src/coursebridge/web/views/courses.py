@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coursebridge.accounts.selectors import group_tree
+from coursebridge.catalog.exports import course_export_start
 from coursebridge.catalog.models import Course, CourseStatus, PlacementKind
 from coursebridge.catalog.selectors import course_get
 from coursebridge.catalog.selectors import course_list as courses_of
@@ -121,7 +122,7 @@ def course_lifecycle(request: HttpRequest, visit: Visit, course_id: int, action:
 @require_http_methods(["GET", "POST"])
 @academy_page(TRAINING_ADMIN)
 def course_new(request: HttpRequest, visit: Visit) -> HttpResponse:
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "categories": selectors.local_categories(academy=visit.academy),
         "groups": group_tree(academy=visit.academy),
     }
@@ -216,3 +217,19 @@ def course_placements(request: HttpRequest, visit: Visit, course_id: int) -> Htt
                     placement_remove(course=course, group=group, kinds=[kind])
     messages.success(request, "Placements saved.")
     return redirect("web:course_edit", slug=visit.academy.slug, course_id=course.pk)
+
+
+@require_POST
+@academy_page(TRAINING_ADMIN)
+def course_export(request: HttpRequest, visit: Visit) -> HttpResponse:
+    """Start a CSV export of the course list (with the status filter in force) as a background job;
+    the page shows its progress bar, then its download link."""
+    status = request.POST.get("status") or ""
+    if status and status not in CourseStatus.values:
+        return render_page(request, "web/admin/course_export.html", {
+            "academy": visit.academy, "error": f"Unknown status '{status}'.",
+        }, fragment="web/admin/_course_export_job.html", status=400)
+    job = course_export_start(academy=visit.academy, by=visit.user, status=status)
+    if is_htmx(request):
+        return render(request, "web/admin/_course_export_job.html", {"job": job})
+    return redirect("core:job-status", job_id=job.pk)
