@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # its templates and static files: the API docs page works offline
     "coursebridge.core",
     "coursebridge.accounts",
     "coursebridge.catalog",
@@ -115,6 +116,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from it; collectstatic fills it
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
@@ -159,3 +161,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("CB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+TESTING = env_flag("CB_TESTING")
+if TESTING:
+    # The suite signs in hundreds of users; a deliberately slow production hasher would dominate its time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
