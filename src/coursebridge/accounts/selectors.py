@@ -104,3 +104,18 @@ def users_in_scope(*, academy: Academy, actor: User) -> QuerySet[User]:
     if not paths:
         return qs.filter(pk=actor.pk)
     return qs.filter(condition).distinct().order_by("username")
+
+
+def memberships_in_scope(*, academy: Academy, actor: User) -> QuerySet[Membership]:
+    """Roles held in the groups the actor administers: the whole academy for training admins, the
+    subtrees they administer for group admins, nothing for everybody else."""
+    memberships = Membership.objects.filter(group__academy=academy).select_related("user", "group")
+    paths = administered_group_paths(user=actor, academy=academy)
+    if paths == ["/"]:
+        return memberships
+    if not paths:
+        return memberships.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(group__path__startswith=path)
+    return memberships.filter(condition)
