@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from coursebridge.accounts.models import ApiToken, Group, Membership, User
 from coursebridge.accounts.services import api_token_create
 from coursebridge.catalog.models import Category, Course, CourseStatusChange, Placement
+from coursebridge.core.models import Job
 from coursebridge.learning.models import Attempt, Enrollment
 from coursebridge.learning.services import launch_course
 from tests.factories import AcademyFactory, CategoryFactory, CourseFactory, GroupFactory, learner_in, training_admin_of
@@ -172,13 +173,15 @@ def test_academy_a_forms_refuse_references_to_academy_b(beta):
             continue
         address = reverse(f"web:{name}", kwargs={"slug": alpha.slug})
         response = client_as(admin).post(address, {**POST_DATA, **extra})
-        # 200 only where posting is the admin's own business (their API tokens).
-        assert response.status_code in ({200} if name == "token_list" else {400, 405}), (address, response)
+        # Success only where posting is the admin's own business: their API tokens, an export of A's courses.
+        expected = {"token_list": {200}, "course_export": {302}}.get(name, {400, 405})
+        assert response.status_code in expected, (address, response)
         assert MARKER not in response.content.decode().lower(), address
 
     assert snapshot(beta["academy"]) == before
     assert not Course.objects.filter(title="hijacked").exists()
     assert not User.objects.filter(username="hijacked").exists()
+    assert set(Job.objects.values_list("academy_id", flat=True)) == {alpha.pk}
 
 
 def test_pages_outside_any_academy_never_show_academy_b(beta):
