@@ -578,3 +578,44 @@ def test_a_course_is_not_placed_in_another_academys_group():
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "group_id"
     assert not Placement.objects.filter(course=course).exists()
+
+
+def test_the_course_list_is_exported_by_a_job_the_caller_follows(django_capture_on_commit_callbacks):
+    from coursebridge.config.celery import app as celery_app
+
+    academy = AcademyFactory(slug="riverside")
+    admin = training_admin_of(academy)
+    CourseFactory(academy=academy, title="Kept")
+    course_archive(course=CourseFactory(academy=academy, title="Old"), reason="Replaced")
+    client = token_client(admin)
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            started = client.post(
+                "/api/academies/riverside/course-exports", {"status": "archived"}, content_type="application/json"
+            )
+    finally:
+        celery_app.conf.task_always_eager = previous
+
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    followed = client.get(f"/api/jobs/{job_id}").json()
+    assert followed["status"] == "succeeded"
+    assert followed["counts"] == {"courses": 1}
+    assert followed["download_url"] == f"/jobs/{job_id}/download"
+    assert token_client(training_admin_of(academy)).get(f"/api/jobs/{job_id}").status_code == 404
+
+
+def test_the_export_is_for_training_admins_and_checks_the_status():
+    academy = AcademyFactory(slug="riverside")
+    learner = learner_in(GroupFactory(academy=academy))
+
+    refused = token_client(learner).post("/api/academies/riverside/course-exports", {}, content_type="application/json")
+    wrong = token_client(training_admin_of(academy)).post(
+        "/api/academies/riverside/course-exports", {"status": "deleted"}, content_type="application/json"
+    )
+
+    assert refused.status_code == 403
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["field"] == "status"

@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from coursebridge.accounts.models import Academy, ApiToken, Membership, Role, User
 from coursebridge.accounts.services import api_token_create
+from coursebridge.catalog.exports import course_export_start
 from coursebridge.catalog.models import Course, CourseStatusChange
 from coursebridge.catalog.services import course_archive, course_reactivate, provider_categories_ensure
 from coursebridge.learning.services import launch_course
@@ -73,7 +74,7 @@ def world() -> World:
     b = AcademyFactory(slug="b-academy", name="Zebra Academy")
     b_team = GroupFactory(academy=b, name="Zebra Team")
     b_learner = learner_in(b_team, username="zebra-learner", email="zebra-learner@zebra.example", last_name="Zebra")
-    training_admin_of(b, username="zebra-admin", email="zebra-admin@zebra.example", last_name="Zebra")
+    b_admin = training_admin_of(b, username="zebra-admin", email="zebra-admin@zebra.example", last_name="Zebra")
     b_category = CategoryFactory(academy=b, name="Zebra Category")
     provider_categories_ensure(academy=b, provider="opensesame", paths=["|Zebra Business"])
     b_course = CourseFactory(academy=b, title="Zebra Course", description="Zebra notes", placed_in=b_team)
@@ -83,6 +84,7 @@ def world() -> World:
     course_reactivate(course=b_course, reason="Zebra back")
     attempt = launch_course(user=b_learner, course=b_course).attempt
     b_token, _ = api_token_create(user=b_learner, name="Zebra Token")
+    b_job = course_export_start(academy=b, by=b_admin)
     b_ids: dict[str, int | str] = {
         "slug": b.slug,
         "course_id": b_course.pk,
@@ -94,6 +96,7 @@ def world() -> World:
         "category_id": b_category.pk,
         "attempt_id": attempt.pk,
         "enrollment_id": attempt.enrollment_id,
+        "job_id": b_job.pk,
     }
     return World(a=a, b=b, actors=actors, b_ids=b_ids)
 

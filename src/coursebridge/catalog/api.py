@@ -13,6 +13,7 @@ from coursebridge.accounts.api import academy_of, group_in, request_user, requir
 from coursebridge.accounts.models import Academy, User
 from coursebridge.accounts.selectors import can_administer
 from coursebridge.catalog import selectors, services
+from coursebridge.catalog.exports import course_export_start
 from coursebridge.catalog.models import (
     PROVIDER_OWNED_FIELDS,
     Category,
@@ -27,6 +28,7 @@ from coursebridge.catalog.models import (
 from coursebridge.core.api import (
     Id,
     InputSchema,
+    JobOut,
     PageParams,
     PatchSchema,
     page_body,
@@ -36,6 +38,7 @@ from coursebridge.core.api import (
     responses,
 )
 from coursebridge.core.errors import DomainError, NotFound, PermissionDenied
+from coursebridge.core.jobs import job_payload
 
 router = Router()
 
@@ -512,3 +515,23 @@ def placement_remove(
     services.placement_remove(course=course, group=group, kinds=[str(k) for k in payload.kinds])
     placements = Placement.objects.filter(course=course).select_related("group").order_by("group__path", "kind")
     return paginate(request, placements, page)
+
+
+class ExportIn(InputSchema):
+    status: CourseStatus | None = Field(default=None, description="Only courses in this lifecycle state.")
+
+
+@router.post(
+    "/academies/{slug}/course-exports",
+    response=responses(JobOut, status=202),
+    tags=["courses"],
+    summary="Export the course list as CSV",
+)
+def course_export(request: HttpRequest, slug: str, payload: ExportIn) -> Status[Any]:
+    """Start a background job that writes every course (or those in `status`) to a CSV file that opens
+    cleanly in Excel. Follow it with `GET /api/jobs/{job_id}`; when it succeeded, `download_url` gives
+    the file."""
+    academy = academy_of(request, slug)
+    user = require_training_admin(request, academy)
+    job = course_export_start(academy=academy, by=user, status=str(payload.status or ""))
+    return Status(202, job_payload(job))

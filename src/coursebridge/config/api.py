@@ -19,6 +19,7 @@ from coursebridge.core.api import (
     JSONParser,
     SessionAuth,
     install_error_handlers,
+    jobs_router,
     json_method_not_allowed,
 )
 from coursebridge.learning.api import router as learning_router
@@ -73,3 +74,4 @@ install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", catalog_router)
 api.add_router("", learning_router)
+api.add_router("", jobs_router)

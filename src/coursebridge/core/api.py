@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.datastructures import MultiValueDict
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -27,7 +27,9 @@ from ninja.utils import check_csrf
 from pydantic import ConfigDict, ValidationInfo, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
-from coursebridge.core.errors import DomainError
+from coursebridge.core.errors import DomainError, NotFound
+from coursebridge.core.jobs import job_payload
+from coursebridge.core.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -406,3 +408,32 @@ def paged(item: type[Schema]) -> type[Schema]:
         next=(str | None, Field(description="The address of the next page, or null on the last one.")),
     )
     return model
+
+
+# --- Background jobs ------------------------------------------------------------------------------
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    status: str = Field(description="queued, running, succeeded or failed.")
+    percent: int
+    done: int
+    total: int
+    counts: dict[str, int]
+    error: str
+    stalled: bool = Field(description="true when the worker running it stopped answering (its lease ran out).")
+    download_url: str | None = Field(description="The result file, once the job succeeded.")
+
+
+jobs_router = Router()
+
+
+@jobs_router.get("/jobs/{job_id}", response=responses(JobOut), tags=["jobs"], summary="Follow a background job")
+def job_get(request: HttpRequest, job_id: int) -> dict[str, object]:
+    """A job you started (site admins: any job): its status, progress and, when done, its file."""
+    user = request.auth  # type: ignore[attr-defined]
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not (user.is_superuser or (job.created_by_id == user.pk and job.academy_id == user.academy_id)):
+        raise NotFound("No such job.")
+    return job_payload(job)

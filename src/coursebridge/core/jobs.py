@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from coursebridge.core.models import Job, JobStatus
@@ -58,3 +59,19 @@ def job_fail(*, job_id: int, error: str) -> None:
 def job_is_stale(job: Job) -> bool:
     """A running job whose lease ran out: its worker died."""
     return job.status == JobStatus.RUNNING and job.lease_until is not None and job.lease_until < timezone.now()
+
+
+def job_payload(job: Job) -> dict[str, object]:
+    """What the API and the progress page tell about a job."""
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "percent": job.percent,
+        "done": job.progress_done,
+        "total": job.progress_total,
+        "counts": job.counts,
+        "error": job.error,
+        "stalled": job_is_stale(job),
+        "download_url": reverse("core:job-download", args=[job.pk]) if job.result_file else None,
+    }

@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from coursebridge.core.jobs import job_is_stale
+from coursebridge.core.jobs import job_is_stale, job_payload
 from coursebridge.core.models import Job, JobStatus
 
 
@@ -18,21 +18,6 @@ def _job_for(request: HttpRequest, job_id: int) -> Job:
     if job is None or not (user.is_superuser or (job.created_by_id == user.pk and job.academy_id == user.academy_id)):  # type: ignore[union-attr]
         raise Http404("No such job.")
     return job
-
-
-def job_payload(job: Job) -> dict[str, object]:
-    return {
-        "id": job.pk,
-        "kind": job.kind,
-        "status": job.status,
-        "percent": job.percent,
-        "done": job.progress_done,
-        "total": job.progress_total,
-        "counts": job.counts,
-        "error": job.error,
-        "stalled": job_is_stale(job),
-        "download_url": f"/jobs/{job.pk}/download" if job.result_file else None,
-    }
 
 
 @login_required
