@@ -89,18 +89,21 @@ def enrollment_create(
         return Enrollment.objects.get(user=user, course=course, entry_key=key)
 
 
-def _refusal(course: Course, enrollment: Enrollment | None) -> str | None:
-    """Why this learner may not start this course now, or None."""
+def launch_refusal(*, course: Course, enrollment: Enrollment | None, subject: str = "") -> str | None:
+    """Why the learner with this enrollment (None: not enrolled) may not start the course now, or
+    None. `subject` names the course in the message (default: its quoted title); the course page
+    asks first so it can explain instead of showing START, the launch gate decides."""
+    name = subject or f"'{course.title}'"
     if course.status == CourseStatus.ARCHIVED:
         if enrollment is not None and enrollment.status not in FINISHED_STATUSES and enrollment.first_activity_at:
             return (
-                f"'{course.title}' is archived. Your progress is kept, and you can finish the course "
+                f"{name} is archived. Your progress is kept, and you can finish the course "
                 "once it is reactivated."
             )
-        return f"'{course.title}' is archived and cannot be launched."
+        return f"{name} is archived and cannot be launched."
     if course.status == CourseStatus.INACTIVE and (enrollment is None or enrollment.first_activity_at is None):
         return (
-            f"'{course.title}' is no longer offered ({course.status_reason or 'deactivated'}). "
+            f"{name} is no longer offered ({course.status_reason or 'deactivated'}). "
             "Only learners who had already started it can open it."
         )
     return None
@@ -116,7 +119,7 @@ def launch_course(
         raise NotFound("No such course.")
     key = enrollment_entry_key(entry_point, session_id)
     enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course, entry_key=key).first()
-    reason = _refusal(course, enrollment)
+    reason = launch_refusal(course=course, enrollment=enrollment)
     if reason:
         raise LaunchRefused(reason)
     if enrollment is None:

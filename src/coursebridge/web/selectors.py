@@ -7,9 +7,10 @@ from django.db.models import Count, F, Q, QuerySet
 
 from coursebridge.accounts.models import Academy, ApiToken, Group, Membership, User
 from coursebridge.accounts.selectors import administered_groups, is_training_admin, users_in_scope
-from coursebridge.catalog.models import Category, Course, CourseStatus, CourseStatusChange, Placement
+from coursebridge.catalog.models import Category, Course, CourseStatusChange, Placement
 from coursebridge.catalog.selectors import course_visible_to_learner
-from coursebridge.learning.models import FINISHED_STATUSES, Enrollment
+from coursebridge.learning.models import Enrollment
+from coursebridge.learning.services import launch_refusal
 
 
 def academy_list() -> QuerySet[Academy]:
@@ -102,16 +103,8 @@ def course_for_presentation(*, academy: Academy, user: User, course_id: int) -> 
 
 
 def start_blocked_reason(*, course: Course, enrollment: Enrollment | None) -> str:
-    """Why the page shows no START button, or "" when it shows one. The launch gate in the
-    learning services decides for real; this only explains up front what it would say."""
-    started = enrollment is not None and enrollment.first_activity_at is not None
-    if course.status == CourseStatus.ARCHIVED:
-        if started and enrollment is not None and enrollment.status not in FINISHED_STATUSES:
-            return "This course is archived. Your progress is kept, and you can finish it once it is reactivated."
-        return "This course is archived and cannot be launched."
-    if course.status == CourseStatus.INACTIVE and not started:
-        return "This course is no longer offered. Only learners who had already started it can open it."
-    return ""
+    """Why the page shows no START button, or "" when it shows one: the launch gate's own rule."""
+    return launch_refusal(course=course, enrollment=enrollment, subject="This course") or ""
 
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
