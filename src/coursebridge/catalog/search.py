@@ -10,12 +10,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 FTS_TABLE = "catalog_course_fts"
 MAX_TERMS = 8
+# A query ranks and counts at most this many matches: the most recently added ones. Ranking every
+# match of a one- or two-letter prefix (most of a big catalogue) would cost a learner seconds;
+# past a thousand matches the learner refines the query rather than pages on.
+MAX_MATCHES = 1000
 TAG_RE = re.compile(r"<[^>]+>")
 TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)  # words; the underscore separates like other punctuation
 
@@ -100,14 +105,40 @@ def match_expression(vendor: str, terms: Sequence[str]) -> str:
     return " ".join(f'"{t}"*' for t in terms)
 
 
-def match_sql(vendor: str) -> tuple[str, str, str]:
-    """(JOIN, WHERE, ORDER BY) fragments that match and rank `c` (catalog_course) against the
-    expression from `match_expression`; WHERE and ORDER BY each take that expression once."""
+@dataclass(frozen=True)
+class MatchSql:
+    """SQL fragments that match and rank `c` (catalog_course) against the expression from
+    `match_expression`. `where` takes the expression as one parameter, and so does `relevance`
+    on PostgreSQL (`relevance_params` says how many times)."""
+
+    join: str
+    where: str
+    relevance: str  # lower is better
+    relevance_params: int
+    newest_first: str  # walks the matches from the most recently added course down
+
+
+def match_sql(vendor: str) -> MatchSql:
     if vendor == "postgresql":
         query = "to_tsquery('simple'::regconfig, %s)"
-        return "", f"c.search_vector @@ {query}", f"ts_rank(c.search_vector, {query}) DESC, c.title, c.id"
-    return (
-        f"JOIN {FTS_TABLE} f ON f.rowid = c.id",
-        f"{FTS_TABLE} MATCH %s",
-        "f.rank, c.title, c.id",
+        return MatchSql(
+            join="", where=f"c.search_vector @@ {query}", relevance=f"-ts_rank(c.search_vector, {query})",
+            relevance_params=1, newest_first="c.id DESC",
+        )
+    return MatchSql(
+        join=f"JOIN {FTS_TABLE} f ON f.rowid = c.id", where=f"{FTS_TABLE} MATCH %s", relevance="f.rank",
+        relevance_params=0, newest_first="f.rowid DESC",
     )
+
+
+def related_sql(vendor: str, subqueries: Sequence[str]) -> tuple[str, list[str]]:
+    """(JOINs, WHERE conditions) that keep only the courses `c` for which every subquery (a
+    "SELECT 1 ... WHERE ... = c.id") finds a row. PostgreSQL gets LATERAL joins: they probe an index
+    for each match, where EXISTS would be planned as a join reading the whole other table, and
+    would make the planner think half the matches fail the check (which leads it to rank every
+    match of a common word instead of stopping at the newest). The JOINs' parameters come before
+    the WHERE's."""
+    if vendor == "postgresql":
+        joins = [f"CROSS JOIN LATERAL ({sql} LIMIT 1) AS related_{n}" for n, sql in enumerate(subqueries)]
+        return " ".join(joins), []
+    return "", [f"EXISTS ({sql})" for sql in subqueries]

@@ -84,44 +84,62 @@ def catalogue_search(
     offset: int = 0,
 ) -> SearchPage:
     """What a learner finds: active, visible courses placed in the catalogue of one of the learner's
-    groups or of an ancestor of one, matching every word of the query (each as a prefix), ranked."""
+    groups or of an ancestor of one, matching every word of the query (each as a prefix), ranked;
+    without a query, the whole catalogue by title. A query counts and ranks at most
+    search.MAX_MATCHES matches (the most recently added ones), so its `total` stops there."""
     group_ids = learner_visible_group_ids(user=user, academy=academy)
     if not group_ids:
         return SearchPage(courses=[], total=0, offset=offset, limit=limit)
-    where = [
-        "c.academy_id = %s",
-        "c.status = %s",
-        "c.visibility = %s",
-        "EXISTS (SELECT 1 FROM catalog_placement p WHERE p.course_id = c.id AND p.kind = %s "
-        f"AND p.group_id IN ({', '.join(['%s'] * len(group_ids))}))",
+    where = ["c.academy_id = %s", "c.status = %s", "c.visibility = %s"]
+    params: list[Any] = [academy.pk, CourseStatus.ACTIVE, Visibility.VISIBLE]
+    # Conditions on other tables, each a subquery about the course `c`.
+    related = [
+        "SELECT 1 FROM catalog_placement p WHERE p.course_id = c.id AND p.kind = %s "
+        f"AND p.group_id IN ({', '.join(['%s'] * len(group_ids))})"
     ]
-    params: list[Any] = [academy.pk, CourseStatus.ACTIVE, Visibility.VISIBLE, PlacementKind.CATALOGUE, *group_ids]
+    related_params: list[Any] = [PlacementKind.CATALOGUE, *group_ids]
     if category_id is not None:
         category_ids = category_descendant_ids(academy=academy, category_id=category_id)
-        where.append(
-            "EXISTS (SELECT 1 FROM catalog_course_categories cc WHERE cc.course_id = c.id "
-            f"AND cc.category_id IN ({', '.join(['%s'] * len(category_ids))}))"
+        related.append(
+            "SELECT 1 FROM catalog_course_categories cc WHERE cc.course_id = c.id "
+            f"AND cc.category_id IN ({', '.join(['%s'] * len(category_ids))})"
         )
-        params.extend(category_ids)
-    join, order = "", "c.title, c.id"
-    order_params: list[Any] = []
+        related_params.extend(category_ids)
     terms = search.query_terms(query)
-    if terms:
-        expression = search.match_expression(connection.vendor, terms)
-        join, match_where, order = search.match_sql(connection.vendor)
-        where.insert(0, match_where)
-        params.insert(0, expression)
-        if "%s" in order:
-            order_params = [expression]
-    where_sql = " AND ".join(where)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM catalog_course c {join} WHERE {where_sql}", params)
-        total = cursor.fetchone()[0]
-        cursor.execute(
-            f"SELECT c.id FROM catalog_course c {join} WHERE {where_sql} ORDER BY {order} LIMIT %s OFFSET %s",
-            [*params, *order_params, limit, offset],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        if terms:
+            # The MAX_MATCHES most recently added matches, ranked in one statement and counted as
+            # they come back; the page is cut from them.
+            expression = search.match_expression(connection.vendor, terms)
+            match = search.match_sql(connection.vendor)
+            joins, conditions = search.related_sql(connection.vendor, related)
+            cursor.execute(
+                f"SELECT id FROM (SELECT c.id, c.title, {match.relevance} AS relevance "
+                f"FROM catalog_course c {match.join} {joins} "
+                f"WHERE {' AND '.join([match.where, *where, *conditions])} "
+                f"ORDER BY {match.newest_first} LIMIT %s) m ORDER BY relevance, title, id",
+                [
+                    *[expression] * match.relevance_params,
+                    *(related_params if joins else []),
+                    expression, *params,
+                    *([] if joins else related_params),
+                    search.MAX_MATCHES,
+                ],
+            )
+            ranked = [row[0] for row in cursor.fetchall()]
+            total, ids = len(ranked), ranked[offset:offset + limit]
+        else:
+            where_sql = " AND ".join([*where, *(f"EXISTS ({sql})" for sql in related)])
+            cursor.execute(
+                f"SELECT COUNT(*) FROM catalog_course c WHERE {where_sql}",
+                [*params, *related_params],
+            )
+            total = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT c.id FROM catalog_course c WHERE {where_sql} ORDER BY c.title, c.id LIMIT %s OFFSET %s",
+                [*params, *related_params, limit, offset],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
     by_id = Course.objects.prefetch_related("categories", "tags").in_bulk(ids)
     return SearchPage(courses=[by_id[i] for i in ids if i in by_id], total=total, offset=offset, limit=limit)
 

@@ -1,0 +1,1 @@
+"""Benchmarks and their data generators: `python -m bench`, or `make bench`."""

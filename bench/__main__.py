@@ -1,0 +1,101 @@
+"""`python -m bench` (or `make bench`): every benchmark on a fresh SQLite file, then on PostgreSQL
+when one answers at localhost:5432 (in a database of its own, created and dropped here). Each
+figure prints on its own line as `bench: NAME VALUE UNIT`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get("CB_BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432/postgres")
+POSTGRES_DATABASE = os.environ.get("CB_BENCH_POSTGRES_DB", "cb_bench")
+
+
+def var_dir() -> Path:
+    path = Path(os.environ.get("CB_VAR_DIR") or PROJECT_DIR / "var" / "bench")
+    if not path.is_absolute():
+        path = PROJECT_DIR / path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "localhost", parts.port or 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    path = var_dir() / "bench.sqlite3"
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    yield f"sqlite:///{path}"
+
+
+@contextmanager
+def postgres_database(admin_url: str = POSTGRES_ADMIN_URL, name: str = POSTGRES_DATABASE) -> Iterator[str]:
+    import psycopg
+    from psycopg import sql
+
+    def drop(connection: psycopg.Connection) -> None:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        drop(connection)
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            drop(connection)
+
+
+def run_child(*, label: str, database_url: str, options: list[str]) -> int:
+    """Run the benchmarks of one database in a process of its own, passing its lines through."""
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "CB_VAR_DIR": str(var_dir()),
+        "DJANGO_SETTINGS_MODULE": "coursebridge.config.settings", "CB_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "bench.run", "--label", label, *options]
+    return subprocess.call(command, cwd=PROJECT_DIR, env=env)  # noqa: S603
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", type=int, default=100_000, help="courses upserted and searched")
+    parser.add_argument("--queries", type=int, default=240, help="learner searches timed")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each insert; the best counts")
+    parser.add_argument("--databases", default="sqlite,postgres", help="comma separated: sqlite, postgres")
+    args = parser.parse_args(argv)
+    options = ["--size", str(args.size), "--queries", str(args.queries), "--repeat", str(args.repeat)]
+    wanted = {name.strip() for name in args.databases.split(",") if name.strip()}
+    failures = 0
+    began = time.perf_counter()
+    if "sqlite" in wanted:
+        with sqlite_database() as url:
+            failures += run_child(label="sqlite", database_url=url, options=options) != 0
+    if "postgres" in wanted:
+        if reachable(POSTGRES_ADMIN_URL):
+            with postgres_database() as url:
+                failures += run_child(label="postgres", database_url=url, options=options) != 0
+        else:
+            print("PostgreSQL is not reachable at localhost:5432: its benchmarks are skipped.", flush=True)
+    print(f"benchmarks finished in {time.perf_counter() - began:.0f} s", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
