@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import create_model
 
 from coursebridge.accounts.api import academy_of, group_in, request_user, require_admin, require_training_admin
 from coursebridge.accounts.models import Academy, User
@@ -331,9 +332,17 @@ def course_list(
     return paginate(request, _with_relations(courses), page)
 
 
+CataloguePage: type[Schema] = create_model(
+    "CataloguePage",
+    __base__=paged(CourseOut),
+    __doc__="One page of the catalogue's search results.",
+    count_is_capped=(bool, Field(description="true: the query matched more than 1,000 courses; count stops there.")),
+)
+
+
 @router.get(
     "/academies/{slug}/catalogue",
-    response=responses(paged(CourseOut)),
+    response=responses(CataloguePage),
     tags=["catalogue"],
     summary="Search the catalogue",
 )
@@ -341,7 +350,9 @@ def catalogue(
     request: HttpRequest, slug: str, filters: Query[CatalogueFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
     """What the requesting user finds as a learner: active, visible courses placed in the catalogue of
-    one of their groups (or of an ancestor), matching every word of `q`, best matches first."""
+    one of their groups (or of an ancestor), matching every word of `q`, best matches first. A query
+    that matches more than 1,000 courses answers the 1,000 most recently added ones, `count` is then
+    1000 and `count_is_capped` is true: refine the query to see others."""
     academy = academy_of(request, slug)
     limit, offset = page_bounds(page)
     if filters.category_id is not None:
@@ -354,7 +365,7 @@ def catalogue(
         limit=limit,
         offset=offset,
     )
-    return page_body(request, found.courses, found.total, limit, offset)
+    return {**page_body(request, found.courses, found.total, limit, offset), "count_is_capped": found.capped}
 
 
 @router.post(

@@ -64,6 +64,8 @@ class SearchPage:
     total: int
     offset: int
     limit: int
+    # True when a query matched more than search.MAX_MATCHES courses: `total` is then that bound.
+    capped: bool = False
 
     @property
     def has_next(self) -> bool:
@@ -106,6 +108,7 @@ def catalogue_search(
         )
         related_params.extend(category_ids)
     terms = search.query_terms(query)
+    capped = False
     with connection.cursor() as cursor:
         if terms:
             # The MAX_MATCHES most recently added matches, ranked in one statement and counted as
@@ -128,6 +131,7 @@ def catalogue_search(
             )
             ranked = [row[0] for row in cursor.fetchall()]
             total, ids = len(ranked), ranked[offset:offset + limit]
+            capped = total >= search.MAX_MATCHES
         else:
             where_sql = " AND ".join([*where, *(f"EXISTS ({sql})" for sql in related)])
             cursor.execute(
@@ -141,7 +145,9 @@ def catalogue_search(
             )
             ids = [row[0] for row in cursor.fetchall()]
     by_id = Course.objects.prefetch_related("categories", "tags").in_bulk(ids)
-    return SearchPage(courses=[by_id[i] for i in ids if i in by_id], total=total, offset=offset, limit=limit)
+    return SearchPage(
+        courses=[by_id[i] for i in ids if i in by_id], total=total, offset=offset, limit=limit, capped=capped
+    )
 
 
 def course_visible_to_learner(*, course: Course, user: User) -> bool:

@@ -2,8 +2,9 @@
 counts and ranks only the search.MAX_MATCHES most recently added matches."""
 
 import pytest
+from django.test import Client
 
-from coursebridge.accounts.services import group_create
+from coursebridge.accounts.services import api_token_create, group_create
 from coursebridge.catalog import search
 from coursebridge.catalog.selectors import catalogue_search
 from coursebridge.catalog.services import category_create, course_create, course_deactivate
@@ -89,3 +90,21 @@ def test_the_catalogue_without_a_query_keeps_its_exact_total(monkeypatch):
     page = catalogue_search(academy=academy, user=learner, limit=2)
 
     assert (titles(page), page.total, page.has_next) == (["Course 0", "Course 1"], 5, True)
+
+
+def test_a_capped_result_says_so_in_the_page_and_the_api(monkeypatch, client_for):
+    monkeypatch.setattr(search, "MAX_MATCHES", 2)
+    academy, _, learner, _ = catalogue(("Sales one", ""), ("Sales two", ""), ("Sales three", ""))
+
+    capped = catalogue_search(academy=academy, user=learner, query="sales")
+    narrow = catalogue_search(academy=academy, user=learner, query="three")
+    html = client_for(learner).get(f"/a/{academy.slug}/catalogue/", {"q": "sales"}).content.decode()
+    _, token = api_token_create(user=learner, name="t")
+    body = Client(headers={"Authorization": f"Bearer {token}"}).get(
+        f"/api/academies/{academy.slug}/catalogue", {"q": "sales"}
+    ).json()
+
+    assert (capped.total, capped.capped) == (2, True)
+    assert (narrow.total, narrow.capped) == (1, False)
+    assert "Showing 1\u20132 of 2+ (refine your search to narrow them down)" in html
+    assert (body["count"], body["count_is_capped"]) == (2, True)
