@@ -46,7 +46,7 @@ def worker(tmp_path: Path):
     env = {**os.environ, "DATABASE_URL": database_url(), "CB_BROKER_URL": settings.CELERY_BROKER_URL}
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "coursebridge.cli", "worker", "--concurrency", "1", "--no-beat", "--loglevel", "info"],
+        [sys.executable, "-m", "coursebridge.cli", "worker", "--pool", "solo", "--no-beat", "--loglevel", "info"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     process.log_path = tmp_path / "worker.log"  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from coursebridge.catalog.services import course_archive
 from tests.factories import PASSWORD, AcademyFactory, CategoryFactory, CourseFactory, GroupFactory, learner_in
@@ -32,6 +33,9 @@ def page(monkeypatch):
         yield context.new_page()
         context.close()
         browser.close()
+        # ORM calls made while Playwright ran opened connections in its context: close them here, or
+        # PostgreSQL refuses to drop the test database at the end of the session.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -16,6 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-beat", action="store_true", help="never run the scheduler here")
         parser.add_argument("--concurrency", type=int, default=2)
         parser.add_argument("--loglevel", default="info")
+        parser.add_argument(
+            "--pool", default="prefork", choices=["prefork", "solo", "threads"],
+            help="prefork (default) runs tasks in child processes; solo runs them in this process",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from coursebridge.config.celery import app
@@ -25,6 +29,7 @@ class Command(BaseCommand):
             "worker",
             f"--loglevel={options['loglevel']}",
             f"--concurrency={options['concurrency']}",
+            f"--pool={options['pool']}",
             "--without-gossip",
             "--without-mingle",
         ]
