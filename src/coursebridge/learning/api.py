@@ -35,7 +35,24 @@ def _score(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
-class EnrollmentOut(Schema):
+class ProgressOut(Schema):
+    """What enrollments and attempts both report."""
+
+    status: LearningStatus
+    progress: int
+    score: float | None
+    time_spent_seconds: int
+    time_source: TimeSource
+    first_activity_at: datetime | None
+    last_activity_at: datetime | None
+    completed_at: datetime | None
+
+    @staticmethod
+    def resolve_score(obj: Enrollment | Attempt) -> float | None:
+        return _score(obj.score)
+
+
+class EnrollmentOut(ProgressOut):
     id: int
     user_id: int
     username: str
@@ -46,15 +63,7 @@ class EnrollmentOut(Schema):
         description='The course\'s lifecycle label: "" when active, else "Inactive" or "Archived".'
     )
     entry_point: EntryPoint
-    status: LearningStatus
-    progress: int
-    score: float | None
-    time_spent_seconds: int
-    time_source: TimeSource
     enrolled_at: datetime
-    first_activity_at: datetime | None
-    last_activity_at: datetime | None
-    completed_at: datetime | None
 
     @staticmethod
     def resolve_username(obj: Enrollment) -> str:
@@ -71,10 +80,6 @@ class EnrollmentOut(Schema):
     @staticmethod
     def resolve_status_label(obj: Enrollment) -> str:
         return obj.course.status_label
-
-    @staticmethod
-    def resolve_score(obj: Enrollment) -> float | None:
-        return _score(obj.score)
 
 
 class EnrollmentIn(InputSchema):
@@ -93,21 +98,13 @@ class LaunchOut(Schema):
     attempt_id: int
 
 
-class AttemptOut(Schema):
+class AttemptOut(ProgressOut):
     id: int
     enrollment_id: int
     user_id: int
     course_id: int
     number: int
     started_at: datetime
-    status: LearningStatus
-    progress: int
-    score: float | None
-    time_spent_seconds: int
-    time_source: TimeSource
-    first_activity_at: datetime | None
-    last_activity_at: datetime | None
-    completed_at: datetime | None
 
     @staticmethod
     def resolve_user_id(obj: Attempt) -> int:
@@ -116,10 +113,6 @@ class AttemptOut(Schema):
     @staticmethod
     def resolve_course_id(obj: Attempt) -> int:
         return obj.enrollment.course_id
-
-    @staticmethod
-    def resolve_score(obj: Attempt) -> float | None:
-        return _score(obj.score)
 
 
 class AttemptFilters(Schema):
@@ -161,10 +154,6 @@ class TranscriptRowOut(Schema):
     @staticmethod
     def resolve_status_label(obj: Enrollment) -> str:
         return obj.course.status_label
-
-    @staticmethod
-    def resolve_score(obj: Enrollment) -> float | None:
-        return _score(obj.score)
 
 
 # --- Scoping -----------------------------------------------------------------------------------
