@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "coursebridge.accounts",
     "coursebridge.catalog",
     "coursebridge.learning",
+    "coursebridge.content",
     "coursebridge.web",
 ]
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("site-admin/", admin.site.urls),
     path("api/", api.urls),
     path("jobs/", include("coursebridge.core.urls")),
+    path("content/", include("coursebridge.content.urls")),
     path("", include("coursebridge.web.urls")),
 ]
 

@@ -3,6 +3,7 @@ for the signed-in user (their own, or any for a site admin) before a view runs."
 
 from django.urls import include, path
 
+from coursebridge.content.urls import academy_urlpatterns as content_academy_patterns
 from coursebridge.web.views import categories, courses, groups, home, learner, tokens, users
 
 app_name = "web"
@@ -44,6 +45,8 @@ academy_patterns = [
     path("admin/categories/<int:category_id>/rename/", categories.category_rename_view, name="category_rename"),
     path("admin/categories/<int:category_id>/delete/", categories.category_delete_view, name="category_delete"),
 ]
+
+academy_patterns += content_academy_patterns
 
 urlpatterns = [
     path("", home.home, name="home"),
