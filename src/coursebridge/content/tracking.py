@@ -1,0 +1,158 @@
+"""Tracking writes from content (HACP or the SCORM runtime) land here: the unit's state for the
+attempt is updated under a row lock, then rolled up into the attempt and the transcript.
+
+A completion is never lost: a finished status is never replaced by a lesser one (a retry, a reload or
+a second tab reporting "incomplete" after "completed" changes nothing), and the time of every
+session is added, never overwritten."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from coursebridge.content.models import UnitState
+from coursebridge.core.errors import DomainError
+from coursebridge.learning.models import Attempt, LearningStatus, TimeSource
+from coursebridge.learning.services import attempt_record_progress
+
+# Normalised lesson statuses, from least to most finished.
+STATUS_RANK = {"not attempted": 0, "browsed": 1, "incomplete": 2, "failed": 3, "completed": 4, "passed": 5}
+FINISHED = {"completed", "passed", "failed"}
+SUCCESS_RANK = {"": 0, "unknown": 0, "failed": 1, "passed": 2}
+
+
+def unit_state_for(*, attempt: Attempt, unit_id: int) -> UnitState:
+    state, _ = UnitState.objects.get_or_create(
+        attempt=attempt, unit_id=unit_id, defaults={"academy_id": attempt.academy_id}
+    )
+    return state
+
+
+def _merge_status(current: str, reported: str) -> str:
+    if reported not in STATUS_RANK:
+        raise DomainError(f"Unknown lesson status '{reported}'.", field="lesson_status")
+    return reported if STATUS_RANK[reported] >= STATUS_RANK[current] else current
+
+
+def _percent(state: UnitState) -> Decimal | None:
+    """The unit's score as a percentage: scaled, else raw over max, else raw."""
+    if state.score_scaled is not None:
+        return state.score_scaled * 100
+    if state.score_raw is None:
+        return None
+    if state.score_max:
+        low = state.score_min or Decimal(0)
+        if state.score_max > low:
+            return (state.score_raw - low) * 100 / (state.score_max - low)
+    return state.score_raw
+
+
+@transaction.atomic
+def unit_state_record(
+    *,
+    state_id: int,
+    lesson_status: str | None = None,
+    success_status: str | None = None,
+    exit_mode: str | None = None,
+    location: str | None = None,
+    suspend_data: str | None = None,
+    score_raw: Decimal | None = None,
+    score_max: Decimal | None = None,
+    score_min: Decimal | None = None,
+    score_scaled: Decimal | None = None,
+    progress: int | None = None,
+    add_seconds: int = 0,
+    data: dict[str, Any] | None = None,
+    new_session: bool = False,
+) -> UnitState:
+    """Record what a unit reported, then roll the attempt up. `add_seconds` is the session time of
+    this report (added to the total); `data` merges raw elements for the admin's view."""
+    state = UnitState.objects.select_for_update().get(pk=state_id)
+    if add_seconds < 0:
+        raise DomainError("Session time cannot be negative.", field="session_time")
+    if progress is not None and not 0 <= progress <= 100:
+        raise DomainError("Progress is a percentage from 0 to 100.", field="progress")
+    if lesson_status:
+        state.lesson_status = _merge_status(state.lesson_status, lesson_status)
+    if success_status is not None:
+        if success_status not in SUCCESS_RANK:
+            raise DomainError(f"Unknown success status '{success_status}'.", field="success_status")
+        if SUCCESS_RANK[success_status] >= SUCCESS_RANK[state.success_status]:
+            state.success_status = success_status
+    if exit_mode is not None:
+        state.exit_mode = exit_mode[:20]
+    if location is not None:
+        state.location = location[:1000]
+    if suspend_data is not None:
+        state.suspend_data = suspend_data
+    for name, value in (("score_raw", score_raw), ("score_max", score_max), ("score_min", score_min),
+                        ("score_scaled", score_scaled)):
+        if value is not None:
+            setattr(state, name, value)
+    if state.lesson_status in {"completed", "passed"}:
+        state.progress = 100
+    elif progress is not None:
+        state.progress = max(state.progress, progress)
+    state.total_time_seconds += add_seconds
+    if data:
+        state.data = {**state.data, **data}
+    if new_session:
+        state.sessions += 1
+    state.save()
+    _roll_up(attempt_id=state.attempt_id)
+    return state
+
+
+def _roll_up(*, attempt_id: int) -> None:
+    """The attempt shows its units: finished when every SCO is, with their mean score and total time."""
+    attempt = Attempt.objects.select_related("enrollment").get(pk=attempt_id)
+    states = list(UnitState.objects.filter(attempt_id=attempt_id).select_related("unit"))
+    package_units = list(
+        attempt.enrollment.course.packages.filter(is_current=True).values_list("units__id", "units__is_sco")
+    )
+    sco_ids = {uid for uid, is_sco in package_units if uid is not None and is_sco}
+    by_unit = {s.unit_id: s for s in states}
+    scos = [by_unit[uid] for uid in sco_ids if uid in by_unit]
+    finished = [s for s in scos if _finished(s)]
+    if sco_ids and len(finished) == len(sco_ids):
+        if any(_outcome(s) == "failed" for s in finished):
+            status = LearningStatus.FAILED
+        elif all(_outcome(s) == "passed" for s in finished):
+            status = LearningStatus.PASSED
+        else:
+            status = LearningStatus.COMPLETED
+    else:
+        status = LearningStatus.IN_PROGRESS
+    if sco_ids:
+        progress = int(sum(100 if _finished(s) else s.progress for s in scos) / len(sco_ids))
+    else:
+        progress = max((s.progress for s in states), default=0)
+    percents = [p for p in (_percent(s) for s in scos) if p is not None]
+    score = float(sum(percents) / len(percents)) if percents else None
+    if score is not None:
+        score = max(-9999.0, min(9999.0, round(score, 2)))
+    attempt.time_source = TimeSource.MEASURED
+    attempt.save(update_fields=["time_source"])
+    attempt_record_progress(
+        attempt=attempt,
+        status=status if status != LearningStatus.IN_PROGRESS or attempt.status not in _DONE else None,
+        progress=progress,
+        score=score,
+        time_spent_seconds=sum(s.total_time_seconds for s in states),
+    )
+
+
+_DONE = {LearningStatus.COMPLETED, LearningStatus.PASSED, LearningStatus.FAILED}
+
+
+def _finished(state: UnitState) -> bool:
+    return state.lesson_status in FINISHED or state.success_status in {"passed", "failed"}
+
+
+def _outcome(state: UnitState) -> str:
+    """passed / failed / completed for a finished unit; SCORM 2004's success status decides first."""
+    if state.success_status in {"passed", "failed"}:
+        return state.success_status
+    return state.lesson_status
