@@ -43,6 +43,7 @@ class ParsedUnit:
     core_vendor: str = ""  # AICC [Core_Vendor] launch data; SCORM adlcp:datafromlms
     au_password: str = ""
     is_sco: bool = True  # SCORM: a SCO talks to the runtime API; an asset does not
+    completion_threshold: Decimal | None = None  # SCORM 2004 adlcp:completionThreshold, 0..1
 
     def as_dict(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "launch": self.launch}
