@@ -63,14 +63,22 @@ def postgres_database(admin_url: str = POSTGRES_ADMIN_URL, name: str = POSTGRES_
             drop(connection)
 
 
-def run_child(*, label: str, database_url: str, options: list[str]) -> int:
+def run_child(*, label: str, database_url: str, options: list[str], module: str = "bench.run") -> int:
     """Run the benchmarks of one database in a process of its own, passing its lines through."""
     env = {
         **os.environ, "DATABASE_URL": database_url, "CB_VAR_DIR": str(var_dir()),
         "DJANGO_SETTINGS_MODULE": "coursebridge.config.settings", "CB_LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "bench.run", "--label", label, *options]
+    command = [sys.executable, "-m", module, "--label", label, *options]
     return subprocess.call(command, cwd=PROJECT_DIR, env=env)  # noqa: S603
+
+
+def run_package_import(*, label: str, database_url: str, size_mb: int) -> int:
+    """The package import benchmark (peak memory of a big import) on the same database; 1 if it failed."""
+    if not size_mb:
+        return 0
+    options = ["--size-mb", str(size_mb)]
+    return int(run_child(label=label, database_url=database_url, options=options, module="bench.package_import") != 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=240, help="learner searches timed")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each insert; the best counts")
     parser.add_argument("--databases", default="sqlite,postgres", help="comma separated: sqlite, postgres")
+    parser.add_argument("--package-mb", type=int, default=200, help="size of the imported package; 0 skips it")
     args = parser.parse_args(argv)
     options = ["--size", str(args.size), "--queries", str(args.queries), "--repeat", str(args.repeat)]
     wanted = {name.strip() for name in args.databases.split(",") if name.strip()}
@@ -87,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     if "sqlite" in wanted:
         with sqlite_database() as url:
             failures += run_child(label="sqlite", database_url=url, options=options) != 0
+            failures += run_package_import(label="sqlite", database_url=url, size_mb=args.package_mb)
     if "postgres" in wanted:
         if reachable(POSTGRES_ADMIN_URL):
             with postgres_database() as url:
                 failures += run_child(label="postgres", database_url=url, options=options) != 0
+                failures += run_package_import(label="postgres", database_url=url, size_mb=args.package_mb)
         else:
             print("PostgreSQL is not reachable at localhost:5432: its benchmarks are skipped.", flush=True)
     print(f"benchmarks finished in {time.perf_counter() - began:.0f} s", flush=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -145,8 +146,26 @@ def openapi_operation(schema: dict[str, Any], route: str, method: str) -> dict[s
     return operation
 
 
+class Multipart(dict):
+    """A multipart/form-data body (an upload): the test client encodes it, files included."""
+
+
+def multipart_body(body_schema: dict[str, Any], ids: dict[str, Any]) -> Multipart:
+    """A file where a file goes (an empty zip archive), and academy B's ids wherever an id goes."""
+    body = Multipart()
+    for field, spec in body_schema["properties"].items():
+        if spec.get("format") == "binary":
+            body[field] = SimpleUploadedFile("probe.zip", b"PK\x05\x06" + b"\x00" * 18)
+        elif field.endswith("_id") and field in ids:
+            body[field] = ids[field]
+    return body
+
+
 def sample_body(schema: dict[str, Any], operation: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any] | None:
     """A body the operation accepts, with academy B's ids wherever an id goes."""
+    multipart = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if multipart is not None:
+        return multipart_body(multipart["schema"], ids)
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if content is None:
         return None
@@ -182,6 +201,9 @@ def call(client: Client, method: str, path: str, body: dict[str, Any] | None, qu
         return client.get(path, query)
     if body is None:
         return client.generic(method, path)
+    if isinstance(body, Multipart):
+        assert method == "POST", f"{method} {path}: uploads are posted"
+        return client.post(path, data=dict(body))
     return client.generic(method, path, data=json.dumps(body), content_type="application/json")
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from coursebridge.accounts.models import Academy, Group, Role, User
 from coursebridge.accounts.selectors import (
@@ -16,12 +17,23 @@ from coursebridge.accounts.selectors import (
 )
 from coursebridge.catalog.models import Category, Course, CourseKind, CourseStatus, Placement, PlacementKind
 from coursebridge.catalog.selectors import catalogue_search
+from coursebridge.content.models import Package
 from coursebridge.core.errors import Conflict
 from coursebridge.learning.models import Attempt, Enrollment
 from coursebridge.learning.selectors import transcript
+from coursebridge.learning.services import launch_course
 from coursebridge.web import demo
 
 pytestmark = pytest.mark.django_db
+
+# Two package courses built in code, and the real test packages when they are on this machine.
+PACKAGES = 2 + sum((demo.TESTDATA_PACKAGES / name).is_file() for name in demo.REAL_PACKAGES)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 def snapshot() -> dict[str, object]:
@@ -54,12 +66,14 @@ def test_demo_loads_what_it_was_designed_to_hold():
     assert Category.objects.filter(academy=academy, provider="").count() == 19
     assert Category.objects.filter(academy=academy, provider="opensesame").count() == 7
     courses = Course.objects.filter(academy=academy)
-    assert Counter(courses.values_list("kind", flat=True)) == {CourseKind.WEB_LINK: 50, CourseKind.PROVIDER: 6}
+    assert Counter(courses.values_list("kind", flat=True)) == {
+        CourseKind.WEB_LINK: 50, CourseKind.PROVIDER: 6, CourseKind.PACKAGE: PACKAGES,
+    }
     assert Counter(courses.values_list("status", flat=True)) == {
-        CourseStatus.ACTIVE: 51, CourseStatus.INACTIVE: 2, CourseStatus.ARCHIVED: 3,
+        CourseStatus.ACTIVE: 51 + PACKAGES, CourseStatus.INACTIVE: 2, CourseStatus.ARCHIVED: 3,
     }
     assert Counter(Placement.objects.filter(academy=academy).values_list("kind", flat=True)) == {
-        PlacementKind.CATALOGUE: 54, PlacementKind.LIBRARY: 56,
+        PlacementKind.CATALOGUE: 54 + PACKAGES, PlacementKind.LIBRARY: 56 + PACKAGES,
     }
     enrollments = Enrollment.objects.filter(academy=academy)
     assert Counter(enrollments.values_list("status", flat=True)) == {
@@ -72,7 +86,7 @@ def test_demo_loads_what_it_was_designed_to_hold():
 def test_every_course_opens_a_public_https_page_and_provider_courses_are_read_only():
     academy = demo.demo_load().academy
 
-    courses = Course.objects.filter(academy=academy)
+    courses = Course.objects.filter(academy=academy).exclude(kind=CourseKind.PACKAGE)
     assert all(c.launch_url.startswith("https://") for c in courses)
     assert courses.filter(kind=CourseKind.WEB_LINK).values("launch_url").distinct().count() == 50
     provider = courses.get(title="Leading with Emotional Intelligence")
@@ -117,11 +131,46 @@ def test_the_learner_finds_courses_of_the_groups_above_only():
     assert [c.title for c in python.courses] == [
         "Introduction to Computer Science and Programming in Python", "Python Tutorial for Beginners",
     ]
-    assert everything.total == 41
+    assert everything.total == 41 + PACKAGES
     titles = {c.title for c in everything.courses}
     assert {"Inbound Sales", "What is GDPR?", "Consultative Selling"} <= titles
     elsewhere = {"Kubernetes Basics", "Salesforce Trailhead", "The Twelve-Factor App", "The Rust Programming Language"}
     assert not titles & elsewhere
+
+
+def test_the_demo_has_package_courses_the_learner_can_launch(media):
+    academy = demo.demo_load().academy
+    learner = User.objects.get(username="learner")
+
+    packages = Package.objects.filter(academy=academy, is_current=True).select_related("course")
+    found = {p.course.title: (p.format, p.identifier, [u.launch for u in p.units.all()]) for p in packages}
+
+    assert {title: found[title] for title in ("Fire Safety Basics (AICC)", "First Aid Essentials (SCORM 1.2)")} == {
+        "Fire Safety Basics (AICC)": ("aicc", "DEMO-AICC-101", ["index.html"]),
+        "First Aid Essentials (SCORM 1.2)": ("scorm12", "com.example.demo.scorm12.first-aid", ["index.html"]),
+    }
+    assert len(found) == PACKAGES
+    visible = {c.title for c in catalogue_search(academy=academy, user=learner, query="", limit=100).courses}
+    assert set(found) <= visible
+    for package in packages:
+        assert (media / package.storage_prefix / package.units.get().launch).is_file()
+        launch = launch_course(user=learner, course=package.course)
+        assert launch.url == reverse("web:player", args=[academy.slug, launch.attempt.pk])
+    aicc_page = (media / packages.get(identifier="DEMO-AICC-101").storage_prefix / "index.html").read_text()
+    assert all(command in aicc_page for command in ('hacp("GetParam"', 'hacp("PutParam"', 'hacp("ExitAU"'))
+    scorm_page = (media / packages.get(format="scorm12", identifier__startswith="com.example").storage_prefix
+                  / "index.html").read_text()
+    assert all(call in scorm_page for call in ('"LMSInitialize"', '"cmi.core.lesson_status"', '"cmi.core.score.raw"',
+                                               '"cmi.core.session_time"', '"LMSCommit"', '"LMSFinish"'))
+
+
+def test_reset_removes_the_package_files_of_the_old_demo(media):
+    old = demo.demo_load().academy
+    assert (media / "packages" / str(old.pk)).is_dir()
+
+    demo.demo_delete()
+
+    assert not (media / "packages" / str(old.pk)).exists()
 
 
 def test_the_learners_transcript_has_every_state_and_labels_retired_courses():

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from coursebridge.accounts.api import router as accounts_router
 from coursebridge.accounts.services import api_token_authenticate
 from coursebridge.catalog.api import router as catalog_router
+from coursebridge.content.api import router as content_router
 from coursebridge.core.api import (
     BearerTokenAuth,
     JSONParser,
@@ -74,4 +75,5 @@ install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", catalog_router)
 api.add_router("", learning_router)
+api.add_router("", content_router)
 api.add_router("", jobs_router)

@@ -2,10 +2,15 @@
 so the tenant-isolation test walks them with every other academy page; `urlpatterns` hold the
 endpoints content calls without a session (HACP), mounted at /content/ (namespace "content")."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from coursebridge.content import views_import
 
 app_name = "content"
 
-academy_urlpatterns: list[URLPattern] = []
+academy_urlpatterns: list[URLPattern] = [
+    path("admin/courses/import/", views_import.package_import_page, name="package_import"),
+    path("admin/courses/import/decide/", views_import.package_import_decide, name="package_import_decide"),
+]
 
 urlpatterns: list[URLPattern] = []

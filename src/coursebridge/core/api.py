@@ -167,7 +167,7 @@ class JSONParser(Parser):
 
     def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
         for key, values in data.lists():
-            if any(_unstorable(v) for v in values):
+            if any(isinstance(v, str) and _unstorable(v) for v in values):  # uploads come through here too
                 raise DomainError("Text cannot contain NUL characters.", field=key)
         return super().parse_querydict(data, list_fields, request)
 

@@ -7,9 +7,11 @@ shares one password, printed at the end. The data is the same on every run (seed
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
@@ -31,6 +33,9 @@ from coursebridge.catalog.services import (
     placement_add,
     provider_categories_ensure,
 )
+from coursebridge.config.paths import PROJECT_DIR
+from coursebridge.content import demo_packages
+from coursebridge.content.services import package_files_delete, package_import
 from coursebridge.core.errors import Conflict
 from coursebridge.learning.models import Attempt, Enrollment, LearningStatus
 from coursebridge.learning.services import attempt_record_progress, enrollment_create, launch_course
@@ -440,6 +445,10 @@ LEARNER_RECORDS: tuple[tuple[str, str, int, float | None, int], ...] = (
 RECORDS_PER_OTHER_LEARNER = 4
 OTHER_OUTCOMES = ("enrolled", "in_progress", "in_progress", "completed", "passed", "failed")
 
+# Real packages made by others, imported too when the shared test data sits beside the project.
+TESTDATA_PACKAGES = PROJECT_DIR.parent / "shared" / "testdata" / "packages"
+REAL_PACKAGES = ("golf-scorm12-runtime-basic.zip", "aicc-hacp-test-au.zip")
+
 
 @dataclass
 class DemoResult:
@@ -462,6 +471,7 @@ def demo_load() -> DemoResult:
     users = _people(academy, groups)
     _site_admin()
     courses = _catalogue(academy, groups, admin=users["admin"])
+    _package_courses(groups["root"], admin=users["admin"])
     _learning_records(users, courses, groups, rng)
     for title, action, reason in LIFECYCLE:
         change = course_archive if action == "archive" else course_deactivate
@@ -484,10 +494,23 @@ def demo_delete() -> bool:
     for category in sorted(categories, key=lambda c: -depth[c.pk]):
         category.delete()
     User.objects.filter(academy=academy).delete()
+    package_files_delete(academy=academy)
     for group in Group.objects.filter(academy=academy).order_by("-depth", "-id"):
         group.delete()
     academy.delete()
     return True
+
+
+def _package_courses(root: Group, *, admin: User) -> None:
+    """Package courses every learner can launch: an AICC and a SCORM 1.2 course built in code, and the
+    real test packages when their folder is on this machine."""
+    sources: list[tuple[str, io.BytesIO | Path]] = [
+        ("fire-safety-aicc.zip", io.BytesIO(demo_packages.aicc_demo_zip())),
+        ("first-aid-scorm12.zip", io.BytesIO(demo_packages.scorm12_demo_zip())),
+    ]
+    sources += [(name, TESTDATA_PACKAGES / name) for name in REAL_PACKAGES if (TESTDATA_PACKAGES / name).is_file()]
+    for filename, source in sources:
+        package_import(academy=root.academy, source=source, filename=filename, by=admin, group=root)
 
 
 def _depth(category: Category, by_id: dict[int, Category]) -> int:

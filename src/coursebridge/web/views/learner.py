@@ -8,7 +8,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from coursebridge.accounts.selectors import learner_visible_group_ids
+from coursebridge.catalog.models import CourseKind
 from coursebridge.catalog.selectors import catalogue_search, category_tree
+from coursebridge.content.selectors import course_units_for_learner
 from coursebridge.core.errors import DomainError, LaunchRefused
 from coursebridge.learning.selectors import transcript as transcript_of
 from coursebridge.learning.services import launch_course
@@ -70,6 +72,7 @@ def course_detail(request: HttpRequest, visit: Visit, course_id: int) -> HttpRes
         "categories": categories,
         "tags": list(course.tags.all()),
         "blocked_reason": selectors.start_blocked_reason(course=course, enrollment=enrollment),
+        "units": course_units_for_learner(course=course, user=visit.user) if course.kind == CourseKind.PACKAGE else [],
     })
 
 
