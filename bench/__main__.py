@@ -81,6 +81,14 @@ def run_package_import(*, label: str, database_url: str, size_mb: int) -> int:
     return int(run_child(label=label, database_url=database_url, options=options, module="bench.package_import") != 0)
 
 
+def run_hacp(*, label: str, database_url: str, aus: int, per_au: int) -> int:
+    """HACP PutParam under load against a minimal view, on the same database; 1 if it failed."""
+    if not per_au:
+        return 0
+    options = ["--aus", str(aus), "--per-au", str(per_au)]
+    return int(run_child(label=label, database_url=database_url, options=options, module="bench.hacp") != 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", type=int, default=100_000, help="courses upserted and searched")
@@ -88,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each insert; the best counts")
     parser.add_argument("--databases", default="sqlite,postgres", help="comma separated: sqlite, postgres")
     parser.add_argument("--package-mb", type=int, default=200, help="size of the imported package; 0 skips it")
+    parser.add_argument("--hacp-aus", type=int, default=50, help="concurrent simulated AICC AUs")
+    parser.add_argument("--hacp-per-au", type=int, default=40, help="PutParams per AU and round; 0 skips HACP")
     args = parser.parse_args(argv)
     options = ["--size", str(args.size), "--queries", str(args.queries), "--repeat", str(args.repeat)]
     wanted = {name.strip() for name in args.databases.split(",") if name.strip()}
@@ -97,11 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         with sqlite_database() as url:
             failures += run_child(label="sqlite", database_url=url, options=options) != 0
             failures += run_package_import(label="sqlite", database_url=url, size_mb=args.package_mb)
+            failures += run_hacp(label="sqlite", database_url=url, aus=args.hacp_aus, per_au=args.hacp_per_au)
     if "postgres" in wanted:
         if reachable(POSTGRES_ADMIN_URL):
             with postgres_database() as url:
                 failures += run_child(label="postgres", database_url=url, options=options) != 0
                 failures += run_package_import(label="postgres", database_url=url, size_mb=args.package_mb)
+                failures += run_hacp(label="postgres", database_url=url, aus=args.hacp_aus, per_au=args.hacp_per_au)
         else:
             print("PostgreSQL is not reachable at localhost:5432: its benchmarks are skipped.", flush=True)
     print(f"benchmarks finished in {time.perf_counter() - began:.0f} s", flush=True)

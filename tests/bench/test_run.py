@@ -24,7 +24,7 @@ from coursebridge.catalog.models import Course, CourseKind, CourseStatus, Placem
 from coursebridge.catalog.selectors import catalogue_search
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-LINE = re.compile(r"^bench: [a-z0-9_]+ [0-9]+(\.[0-9]+)? (s|x|ms|courses|MB)$")
+LINE = re.compile(r"^bench: [a-z0-9_]+ [0-9]+(\.[0-9]+)? (s|x|ms|courses|MB|req/s)$")
 COMPARED = ("kind", "title", "description", "provider", "external_id", "launch_url", "image_url",
             "duration_minutes", "language", "publisher", "visibility", "status", "search_text", "content_hash")
 
@@ -104,7 +104,7 @@ def test_python_m_bench_runs_every_benchmark_on_a_fresh_sqlite_file(tmp_path):
 
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--size", "30", "--queries", "5", "--repeat", "1", "--databases", "sqlite",
-         "--package-mb", "2"],
+         "--package-mb", "2", "--hacp-aus", "4", "--hacp-per-au", "2"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
 
@@ -117,6 +117,8 @@ def test_python_m_bench_runs_every_benchmark_on_a_fresh_sqlite_file(tmp_path):
         "course_upsert_update_sqlite", "search_courses_sqlite", "search_p50_sqlite", "search_p95_sqlite",
         "search_max_sqlite", "catalogue_first_page_sqlite", "package_import_2mb_peak_memory_sqlite",
         "package_import_2mb_python_peak_sqlite", "package_import_2mb_seconds_sqlite",
+        "hacp_putparam_rps_sqlite", "hacp_putparam_p99_sqlite", "minimal_view_rps_sqlite", "minimal_view_p99_sqlite",
+        "hacp_cost_vs_minimal_sqlite",
     ]
     assert lines[-1].startswith("benchmarks finished in ")
     assert (tmp_path / "bench.sqlite3").exists()

@@ -31,7 +31,7 @@ MUST_COVER = {
     "group_add_child", "group_rename", "group_delete", "user_list", "user_new", "user_detail", "membership_add",
     "membership_revoke", "course_list", "course_new", "course_edit", "course_placements", "course_archive",
     "course_deactivate", "course_reactivate", "category_list", "category_new", "category_rename",
-    "category_delete",
+    "category_delete", "attempt_detail",
 }
 
 
@@ -90,6 +90,7 @@ def fill(kwarg_names, slug, beta):
     values = {
         "slug": slug, "course_id": beta["course"].pk, "group_id": beta["group"].pk, "user_id": beta["user"].pk,
         "category_id": beta["category"].pk, "membership_id": beta["membership"].pk, "token_id": beta["token"].pk,
+        "attempt_id": Attempt.objects.filter(academy=beta["academy"]).values_list("pk", flat=True).first(),
     }
     unknown = kwarg_names - set(values)
     assert not unknown, f"teach this test how to fill {sorted(unknown)} with academy B's ids"
@@ -209,3 +210,47 @@ def test_academy_pages_on_academy_a_itself_still_work(beta):
         response = client_as(admin).get(reverse(f"web:{name}", kwargs={"slug": alpha.slug}))
         assert response.status_code == 200, name
         assert MARKER not in response.content.decode().lower(), name
+
+
+# The content endpoints outside any academy (mounted at /content/): the aicc_sid is their only
+# credential, so what stands for isolation is that nothing but a live session id opens a session.
+CONTENT_ACADEMY_FREE = {"hacp"}
+
+
+def test_content_endpoints_outside_any_academy_are_known():
+    from coursebridge.content.urls import urlpatterns
+
+    assert {entry.name for entry in urlpatterns} == CONTENT_ACADEMY_FREE
+
+
+def test_the_hacp_endpoint_gives_academy_b_sessions_to_no_one_else(beta):
+    """Anyone (signed in to A, or not at all) posting what could be known of B's session (its
+    stored hash, its row id, the unit state's id, a near miss of the id) gets error 3, and B's
+    tracking does not change."""
+    from coursebridge.content.aicc_runtime import new_session, sid_hash
+    from coursebridge.content.models import AiccSession, Package, Unit, UnitState
+
+    attempt = Attempt.objects.get(academy=beta["academy"])
+    package = Package.objects.create(academy=beta["academy"], course=beta["course"], format="aicc",
+                                     identifier=MARKER, title=MARKER)
+    unit = Unit.objects.create(package=package, position=0, identifier="A1", title=MARKER, launch="index.html")
+    state = UnitState.objects.create(academy=beta["academy"], attempt=attempt, unit=unit)
+    sid = new_session(state=state)
+    session = AiccSession.objects.get(sid_hash=sid_hash(sid))
+    admin = training_admin_of(AcademyFactory(slug="alpha", name="Alpha Academy"))
+    before = snapshot(beta["academy"])
+
+    for client in (Client(), client_as(admin)):
+        for guess in (session.sid_hash, str(session.pk), str(state.pk), sid[:-1], sid.upper() + "0", ""):
+            for command in ("GetParam", "PutParam", "PutInteractions", "ExitAU"):
+                response = client.post(reverse("content:hacp"), {
+                    "command": command, "session_id": guess,
+                    "aicc_data": "[Core]\r\nLesson_Status=passed\r\nTime=01:00:00",
+                })
+                assert response.status_code == 200
+                assert response.content.decode() == "error=3\r\nerror_text=Invalid Session ID\r\n", (guess, command)
+
+    state.refresh_from_db()
+    assert (state.lesson_status, state.total_time_seconds, state.sessions, state.data) == ("not attempted", 0, 0, {})
+    assert AiccSession.objects.get(pk=session.pk).got_params is False
+    assert snapshot(beta["academy"]) == before

@@ -11,12 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
-from coursebridge.content.models import UnitState
+from coursebridge.content.models import Package, UnitState
 from coursebridge.core.errors import DomainError
-from coursebridge.learning.models import Attempt, LearningStatus, TimeSource
+from coursebridge.learning.models import Attempt, Enrollment, LearningStatus, TimeSource
 from coursebridge.learning.services import attempt_record_progress
 
+_STATE_FIELDS = ("lesson_status", "success_status", "exit_mode", "location", "suspend_data", "score_raw", "score_max",
+                 "score_min", "score_scaled", "progress", "total_time_seconds", "data", "sessions")
 # Normalised lesson statuses, from least to most finished.
 STATUS_RANK = {"not attempted": 0, "browsed": 1, "incomplete": 2, "failed": 3, "completed": 4, "passed": 5}
 FINISHED = {"completed", "passed", "failed"}
@@ -70,6 +74,8 @@ def unit_state_record(
     """Record what a unit reported, then roll the attempt up. `add_seconds` is the session time of
     this report (added to the total); `data` merges raw elements for the admin's view."""
     state = UnitState.objects.select_for_update().get(pk=state_id)
+    before = _roll_up_inputs(state)
+    loaded = {name: getattr(state, name) for name in _STATE_FIELDS}
     if add_seconds < 0:
         raise DomainError("Session time cannot be negative.", field="session_time")
     if progress is not None and not 0 <= progress <= 100:
@@ -100,17 +106,43 @@ def unit_state_record(
         state.data = {**state.data, **data}
     if new_session:
         state.sessions += 1
-    state.save()
-    _roll_up(attempt_id=state.attempt_id)
+    # Only the columns that changed are written (the raw data can be large).
+    state.save(update_fields=[name for name in _STATE_FIELDS if getattr(state, name) != loaded[name]] + ["updated_at"])
+    if _roll_up_inputs(state) == before:
+        _add_time(attempt_id=state.attempt_id, seconds=add_seconds)
+    else:
+        _roll_up(attempt_id=state.attempt_id)
     return state
+
+
+def _roll_up_inputs(state: UnitState) -> tuple[object, ...]:
+    """What the attempt's status, progress and score are computed from (its time is a plain sum)."""
+    return (state.lesson_status, state.success_status, state.progress, state.score_raw, state.score_max,
+            state.score_min, state.score_scaled)
+
+
+def _add_time(*, attempt_id: int, seconds: int) -> None:
+    """The roll-up of a report that changed nothing but time (a bookmark, suspend data, the clock):
+    the attempt's time is the sum of its units' and the enrollment's the sum of its attempts', so
+    both add the seconds, in two plain updates instead of a full roll-up."""
+    # START sets both first activities; a report only moves the last one.
+    changes: dict[str, Any] = {"last_activity_at": timezone.now()}
+    if seconds:
+        changes["time_spent_seconds"] = F("time_spent_seconds") + seconds
+    enrollment_id = Attempt.objects.filter(pk=attempt_id).values_list("enrollment_id", flat=True).get()
+    Attempt.objects.filter(pk=attempt_id).update(time_source=TimeSource.MEASURED, **changes)
+    Enrollment.objects.filter(pk=enrollment_id).update(**changes)
 
 
 def _roll_up(*, attempt_id: int) -> None:
     """The attempt shows its units: finished when every SCO is, with their mean score and total time."""
     attempt = Attempt.objects.select_related("enrollment").get(pk=attempt_id)
-    states = list(UnitState.objects.filter(attempt_id=attempt_id).select_related("unit"))
+    # Only what the roll-up reads: not the raw data and suspend data of every unit.
+    states = list(UnitState.objects.filter(attempt_id=attempt_id).only(*_ROLL_UP_FIELDS))
     package_units = list(
-        attempt.enrollment.course.packages.filter(is_current=True).values_list("units__id", "units__is_sco")
+        Package.objects.filter(course_id=attempt.enrollment.course_id, is_current=True).values_list(
+            "units__id", "units__is_sco"
+        )
     )
     sco_ids = {uid for uid, is_sco in package_units if uid is not None and is_sco}
     by_unit = {s.unit_id: s for s in states}
@@ -133,8 +165,7 @@ def _roll_up(*, attempt_id: int) -> None:
     score = float(sum(percents) / len(percents)) if percents else None
     if score is not None:
         score = max(-9999.0, min(9999.0, round(score, 2)))
-    attempt.time_source = TimeSource.MEASURED
-    attempt.save(update_fields=["time_source"])
+    attempt.time_source = TimeSource.MEASURED  # saved with the progress below
     attempt_record_progress(
         attempt=attempt,
         status=status if status != LearningStatus.IN_PROGRESS or attempt.status not in _DONE else None,
@@ -145,6 +176,8 @@ def _roll_up(*, attempt_id: int) -> None:
 
 
 _DONE = {LearningStatus.COMPLETED, LearningStatus.PASSED, LearningStatus.FAILED}
+_ROLL_UP_FIELDS = ("unit_id", "lesson_status", "success_status", "progress", "score_raw", "score_max", "score_min",
+                   "score_scaled", "total_time_seconds")
 
 
 def _finished(state: UnitState) -> bool:

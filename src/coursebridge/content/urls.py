@@ -4,13 +4,16 @@ endpoints content calls without a session (HACP), mounted at /content/ (namespac
 
 from django.urls import URLPattern, path
 
-from coursebridge.content import views_import
+from coursebridge.content import views_admin, views_hacp, views_import
 
 app_name = "content"
 
 academy_urlpatterns: list[URLPattern] = [
     path("admin/courses/import/", views_import.package_import_page, name="package_import"),
     path("admin/courses/import/decide/", views_import.package_import_decide, name="package_import_decide"),
+    path("admin/attempts/<int:attempt_id>/", views_admin.attempt_detail, name="attempt_detail"),
 ]
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("hacp", views_hacp.hacp_endpoint, name="hacp"),
+]

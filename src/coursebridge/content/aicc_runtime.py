@@ -1,0 +1,323 @@
+"""AICC launch and HACP tracking: the session an AU talks through, and what each command does.
+
+The aicc_sid handed to the AU is its only credential (it posts from another origin, without our
+cookies): 128 random bits, of which only the SHA-256 is stored, bound to one unit state (one attempt
+and one AU), expiring after 24 hours without a message and refused once ExitAU has been received.
+
+Every tracking write goes through content.tracking.unit_state_record, which merges under a row lock
+(a finished status is never downgraded) and rolls the attempt and the transcript up. What content
+sends is learner data: nothing here logs aicc_data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlencode, urlsplit, urlunsplit
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from coursebridge.content import hacp
+from coursebridge.content.models import AiccSession, Unit, UnitState
+from coursebridge.content.tracking import unit_state_record
+
+SESSION_IDLE = timedelta(hours=24)
+# Launch parameter names: CMI001 calls them case-insensitive, but content reads them with one exact
+# spelling, some in lower case and some in upper case, so both are sent.
+SID_NAMES = ("aicc_sid", "AICC_SID")
+URL_NAMES = ("aicc_url", "AICC_URL")
+# Rows kept per table of the optional commands (PutInteractions and the like), newest last.
+TABLE_ROWS_KEPT = 1000
+RECORD_KEYS = {
+    hacp.PUTCOMMENTS: "comment_records", hacp.PUTOBJECTIVES: "objective_records", hacp.PUTPATH: "path_records",
+    hacp.PUTPERFORMANCE: "performance_records", hacp.PUTINTERACTIONS: "interaction_records",
+}
+
+
+def sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8", errors="replace")).hexdigest()
+
+
+def new_session(*, state: UnitState, now: datetime | None = None) -> str:
+    """Open an HACP session on the unit state; returns the clear aicc_sid (stored only hashed)."""
+    sid = secrets.token_hex(16)
+    AiccSession.objects.create(
+        academy_id=state.academy_id, state=state, sid_hash=sid_hash(sid), last_seen_at=now or timezone.now()
+    )
+    return sid
+
+
+def _package_file_url(request: HttpRequest, unit: Unit, path: str) -> str:
+    package = unit.package
+    slug = package.course.academy.slug
+    return request.build_absolute_uri(reverse("web:package_file", args=[slug, package.pk, path]))
+
+
+def _without_aicc_parameters(query: str) -> list[str]:
+    """The raw `name=value` parts of a query string, minus any aicc_sid/aicc_url already there."""
+    ours = {name.lower() for name in SID_NAMES + URL_NAMES}
+    return [
+        part for part in query.split("&")
+        if part and unquote(part.partition("=")[0]).strip().lower() not in ours
+    ]
+
+
+def launch_address(*, base: str, parameters: str, sid: str, hacp_url: str) -> str:
+    """`base` (an absolute URL, possibly with its own query string and fragment) with the Web_Launch
+    `parameters` and the session's aicc_sid and aicc_url merged into its query string."""
+    parts: SplitResult = urlsplit(base)
+    query = _without_aicc_parameters(parts.query)
+    query += _without_aicc_parameters(parameters.strip().lstrip("?&"))
+    for sid_name, url_name in zip(SID_NAMES, URL_NAMES, strict=True):
+        query.append(urlencode({sid_name: sid, url_name: hacp_url}))
+    return urlunsplit(parts._replace(query="&".join(query)))
+
+
+def aicc_launch_url(*, request: HttpRequest, state: UnitState) -> str:
+    """Where the browser opens the AU of `state`: its File_Name (an absolute URL for a remote AU,
+    else the package file we serve) with the Web_Launch parameters, a new session's aicc_sid and
+    the absolute address of the HACP endpoint."""
+    unit = Unit.objects.select_related("package__course__academy").get(pk=state.unit_id)
+    if unit.is_remote:
+        base = unit.launch
+    else:
+        path, _, fragment = unit.launch.partition("#")
+        path, _, query = path.partition("?")
+        base = (_package_file_url(request, unit, path.lstrip("/")) + (f"?{query}" if query else "")
+                + (f"#{fragment}" if fragment else ""))
+    sid = new_session(state=state)
+    return launch_address(
+        base=base, parameters=unit.parameters, sid=sid, hacp_url=request.build_absolute_uri(reverse("content:hacp"))
+    )
+
+
+# --- the HACP commands -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """What the commands need of a session, read in one query: the session row, and of its unit
+    state and AU only what PutParam and the password check use."""
+
+    pk: int
+    state_id: int
+    last_seen_at: datetime
+    got_params: bool
+    put_params: bool
+    exited_at: datetime | None
+    session_time_seconds: int
+    score_raw: Decimal | None
+    mastery_score: Decimal | None
+    au_password: str
+
+
+_SESSION_COLUMNS = (
+    "pk", "state_id", "last_seen_at", "got_params", "put_params", "exited_at", "session_time_seconds",
+    "state__score_raw", "state__unit__mastery_score", "state__unit__au_password",
+)
+
+
+def _find_session(session_id: str) -> OpenSession | None:
+    if not session_id or len(session_id) > 200:
+        return None
+    rows = AiccSession.objects.filter(sid_hash=sid_hash(session_id)).values_list(*_SESSION_COLUMNS)[:1]
+    return next((OpenSession(*row) for row in rows), None)
+
+
+def _usable(session: OpenSession, now: datetime) -> bool:
+    return session.exited_at is None and now - session.last_seen_at <= SESSION_IDLE
+
+
+def _password_accepted(session: OpenSession, password: str) -> bool:
+    if not session.au_password:
+        return True
+    return hmac.compare_digest(session.au_password.encode(), password.strip().encode())
+
+
+def hacp_handle(body: bytes | str | hacp.HacpRequest, *, now: datetime | None = None) -> str:
+    """Answer one HACP message (the raw form body, or an already parsed request) with the text of
+    the reply.
+
+    Errors: 1 Invalid Command for an unknown command or one out of the protocol's order (GetParam
+    first; at least one PutParam before ExitAU); 3 Invalid Session ID for an unknown, expired or
+    exited session; 2 Invalid AU password when the AU's .au row has an AU_Password and the message
+    does not carry it. CMI001 sends the password as a form field of its own, `AU_password`, next to
+    command, version, session_id and aicc_data (not inside aicc_data); AUs without one send nothing,
+    and an AU row without one accepts any message.
+    """
+    request = body if isinstance(body, hacp.HacpRequest) else hacp.parse_request(body)
+    if request.command not in hacp.COMMANDS:
+        return hacp.response(hacp.INVALID_COMMAND)
+    now = now or timezone.now()
+    session = _find_session(request.session_id)
+    if session is None or not _usable(session, now):
+        return hacp.response(hacp.INVALID_SESSION)
+    if not _password_accepted(session, request.au_password):
+        return hacp.response(hacp.INVALID_PASSWORD)
+    if request.command == hacp.GETPARAM:
+        return _get_param(session, now)
+    if not session.got_params:
+        return hacp.response(hacp.INVALID_COMMAND)
+    if request.command == hacp.PUTPARAM:
+        return _put_param(session, hacp.parse_aicc_data(request.aicc_data), now)
+    if request.command == hacp.EXITAU:
+        return _exit_au(session, now)
+    return _put_other(session, request.command, request.aicc_data, now)
+
+
+def _touch(session: OpenSession, now: datetime, **changes: Any) -> int:
+    """Update the open session (never one that has exited meanwhile); returns the rows changed."""
+    return AiccSession.objects.filter(pk=session.pk, exited_at__isnull=True).update(last_seen_at=now, **changes)
+
+
+def _get_param(session: OpenSession, now: datetime) -> str:
+    if not session.got_params:
+        with transaction.atomic():
+            if not _touch(session, now, got_params=True):
+                return hacp.response(hacp.INVALID_SESSION)
+            unit_state_record(state_id=session.state_id, new_session=True)
+    else:
+        _touch(session, now)
+    state = UnitState.objects.select_related("unit__package", "attempt__enrollment__user").get(pk=session.state_id)
+    return hacp.response(hacp.SUCCESS, hacp.getparam_data(learner_data(state)))
+
+
+def learner_data(state: UnitState) -> hacp.LearnerData:
+    """What GetParam tells the AU about the learner and the unit state."""
+    unit, user = state.unit, state.attempt.enrollment.user
+    if state.exit_mode == "suspend":
+        entry = "resume"
+    elif state.lesson_status == "not attempted" and not state.location and not state.suspend_data:
+        entry = "ab-initio"
+    else:
+        entry = ""
+    return hacp.LearnerData(
+        student_id=user.username,
+        student_name=hacp.student_name(user.last_name, user.first_name, user.username),
+        lesson_location=state.location,
+        lesson_status=state.lesson_status,
+        entry=entry,
+        score_raw=state.score_raw,
+        score_max=state.score_max,
+        score_min=state.score_min,
+        total_seconds=state.total_time_seconds,
+        suspend_data=state.suspend_data,
+        core_vendor=unit.core_vendor,
+        course_id=unit.package.identifier,
+        mastery_score=unit.mastery_score,
+        max_time_allowed=unit.max_time_allowed,
+        time_limit_action=unit.time_limit_action,
+    )
+
+
+def _with_mastery(status: str | None, raw: Decimal | None, mastery: Decimal | None) -> str | None:
+    """A completed AU with a mastery score passes or fails by its score (when it has one)."""
+    if status == "completed" and mastery is not None and raw is not None:
+        return "passed" if raw >= mastery else "failed"
+    return status
+
+
+def _put_param(session: OpenSession, data: hacp.AiccData, now: datetime) -> str:
+    core = data.core
+    status, exit_mode = hacp.parse_lesson_status(core.get("lesson_status", ""))
+    if status and "lesson_status" in core:
+        exit_mode = exit_mode or ""  # a status without a suffix is a normal exit
+    score = hacp.parse_score(core.get("score", ""))
+    status = _with_mastery(status, score.raw if score else session.score_raw, session.mastery_score)
+    reported = hacp.parse_time(core.get("time", ""))
+    raw_data: dict[str, Any] = {f"core.{key}": value for key, value in core.items()}
+    for name in ("objectives_status", "student_preferences"):
+        if data.group(name) is not None:
+            raw_data[name] = data.pairs(name)
+    if data.group("comments") is not None:
+        raw_data["comments"] = data.group("comments")
+    # Time is the time of this session so far: only its increase since the session's last report is
+    # added, so a repeated PutParam never counts the same minutes twice. The session row is updated
+    # only if its time is still the one read; when another message of the same session changed it
+    # meanwhile, the row is locked and read again.
+    seen = session.session_time_seconds
+    with transaction.atomic():
+        changed = AiccSession.objects.filter(pk=session.pk, exited_at__isnull=True, session_time_seconds=seen).update(
+            last_seen_at=now, put_params=True, session_time_seconds=_session_total(seen, reported)
+        )
+        if not changed:
+            locked = (
+                AiccSession.objects.select_for_update()
+                .filter(pk=session.pk, exited_at__isnull=True)
+                .values_list("session_time_seconds", flat=True)
+                .first()
+            )
+            if locked is None:
+                return hacp.response(hacp.INVALID_SESSION)
+            seen = locked
+            AiccSession.objects.filter(pk=session.pk).update(
+                last_seen_at=now, put_params=True, session_time_seconds=_session_total(seen, reported)
+            )
+        unit_state_record(
+            state_id=session.state_id,
+            lesson_status=status,
+            exit_mode=exit_mode,
+            location=core.get("lesson_location"),
+            suspend_data=data.group("core_lesson"),
+            score_raw=score.raw if score else None,
+            score_max=score.max if score else None,
+            score_min=score.min if score else None,
+            add_seconds=_session_total(seen, reported) - seen,
+            data=raw_data,
+        )
+    return hacp.response(hacp.SUCCESS)
+
+
+def _session_total(seen: int, reported: int | None) -> int:
+    return max(seen, reported) if reported is not None else seen
+
+
+def _exit_au(session: OpenSession, now: datetime) -> str:
+    if not session.put_params:
+        return hacp.response(hacp.INVALID_COMMAND)
+    if not AiccSession.objects.filter(pk=session.pk, exited_at__isnull=True).update(last_seen_at=now, exited_at=now):
+        return hacp.response(hacp.INVALID_SESSION)
+    return hacp.response(hacp.SUCCESS)
+
+
+def _put_other(session: OpenSession, command: str, aicc_data: str, now: datetime) -> str:
+    """PutComments, PutObjectives, PutPath, PutPerformance, PutInteractions: their tables (a header
+    row, then records) accumulate in the unit state's raw data for the admin's view, newest rows
+    last; text that is not a table is kept as one record."""
+    key = RECORD_KEYS[command]
+    rows = hacp.parse_table(aicc_data, limit=TABLE_ROWS_KEPT)
+    if not rows and aicc_data.strip():
+        rows = [{"text": aicc_data.strip()[:10_000]}]
+    with transaction.atomic():
+        if not _touch(session, now):
+            return hacp.response(hacp.INVALID_SESSION)
+        if rows:
+            current = (
+                UnitState.objects.select_for_update().filter(pk=session.state_id).values_list("data", flat=True).get()
+            )
+            table = merge_table((current or {}).get(key), rows)
+            unit_state_record(state_id=session.state_id, data={key: table})
+    return hacp.response(hacp.SUCCESS)
+
+
+def merge_table(current: Any, records: list[dict[str, str]]) -> dict[str, list[Any]]:
+    """Records added to a stored table `{"columns": [...], "rows": [[...], ...]}` (columns kept in
+    the order content sent them, which a JSON object would not keep on every database); a new
+    column widens the older rows; only the newest TABLE_ROWS_KEPT rows are kept."""
+    valid = isinstance(current, dict) and isinstance(current.get("columns"), list) and isinstance(
+        current.get("rows"), list)
+    columns = [str(name) for name in current["columns"]] if valid else []
+    rows = [list(row) for row in current["rows"] if isinstance(row, list)] if valid else []
+    for record in records:
+        columns += [name for name in record if name not in columns]
+    rows += [[record.get(name, "") for name in columns] for record in records]
+    width = len(columns)
+    return {"columns": columns, "rows": [row + [""] * (width - len(row)) for row in rows[-TABLE_ROWS_KEPT:]]}
