@@ -312,3 +312,42 @@ def test_a_second_attempt_adds_its_time_and_the_best_result_shows(group, learner
     row = transcript(academy=group.academy, user=learner).get(course=course)
 
     assert (row.status, row.score, row.time_spent_seconds, row.attempt_count) == ("passed", Decimal("85.00"), 150, 2)
+
+
+def test_a_report_of_time_alone_adds_it_to_the_attempt_and_the_enrollment(group, learner):
+    course, _, units = package_course(group, units=2)
+    first = started_attempt(learner, course)
+    unit_state_record(state_id=state_of(first, units[0]).pk, lesson_status="failed", add_seconds=100)
+    second = started_attempt(learner, course)
+    one, two = state_of(second, units[0]), state_of(second, units[1])
+    unit_state_record(state_id=one.pk, lesson_status="incomplete", score_raw=Decimal(40), add_seconds=30)
+    before = Attempt.objects.get(pk=second.pk)
+
+    unit_state_record(state_id=two.pk, location="p2", suspend_data="x", add_seconds=45)
+    unit_state_record(state_id=one.pk, location="p9", add_seconds=5, new_session=True)
+
+    after = Attempt.objects.get(pk=second.pk)
+    assert after.time_spent_seconds == 80 == sum(
+        UnitState.objects.filter(attempt=second).values_list("total_time_seconds", flat=True)
+    )
+    assert (after.status, after.progress, after.score, after.time_source) == (
+        before.status, before.progress, before.score, "measured")
+    assert after.last_activity_at > before.last_activity_at
+    enrollment = Enrollment.objects.get(pk=second.enrollment_id)
+    assert enrollment.time_spent_seconds == 180
+    assert enrollment.last_activity_at == after.last_activity_at
+    assert UnitState.objects.get(pk=one.pk).location == "p9"
+
+
+def test_a_report_that_changes_nothing_still_marks_the_activity(group, learner):
+    course, _, units = package_course(group)
+    attempt = started_attempt(learner, course)
+    state = state_of(attempt, units[0])
+    unit_state_record(state_id=state.pk, lesson_status="incomplete", add_seconds=10)
+    before = Attempt.objects.get(pk=attempt.pk)
+
+    unit_state_record(state_id=state.pk, lesson_status="incomplete")
+
+    after = Attempt.objects.get(pk=attempt.pk)
+    assert after.time_spent_seconds == 10
+    assert after.last_activity_at > before.last_activity_at
