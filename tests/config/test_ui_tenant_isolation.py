@@ -3,12 +3,15 @@ is requested by a training admin of academy A with academy B's slug and ids: the
 refusal (403 or 404), B's data never shows, and nothing of B changes."""
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from coursebridge.accounts.models import ApiToken, Group, Membership, User
 from coursebridge.accounts.services import api_token_create
-from coursebridge.catalog.models import Category, Course, CourseStatusChange, Placement
+from coursebridge.catalog.models import Category, Course, CourseKind, CourseStatusChange, Placement
+from coursebridge.content.models import Package, Unit, UnitState
 from coursebridge.core.models import Job
 from coursebridge.learning.models import Attempt, Enrollment
 from coursebridge.learning.services import launch_course
@@ -31,7 +34,8 @@ MUST_COVER = {
     "group_add_child", "group_rename", "group_delete", "user_list", "user_new", "user_detail", "membership_add",
     "membership_revoke", "course_list", "course_new", "course_edit", "course_placements", "course_archive",
     "course_deactivate", "course_reactivate", "category_list", "category_new", "category_rename",
-    "category_delete", "attempt_detail",
+    "category_delete", "attempt_detail", "player", "unit_launch", "package_file", "scorm_commit",
+    "scorm_state",
 }
 
 
@@ -52,8 +56,9 @@ def web_patterns():
 
 
 @pytest.fixture
-def beta():
+def beta(settings, tmp_path):
     """Academy B with one of everything, each named with the marker."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     academy = AcademyFactory(slug=f"{MARKER}-academy", name=f"{MARKER} Academy")
     group = GroupFactory(academy=academy, name=f"{MARKER} group")
     learner = learner_in(group, username=f"{MARKER}-learner", first_name=MARKER, email=f"{MARKER}@example.org")
@@ -62,9 +67,16 @@ def beta():
     course.categories.add(category)
     launch_course(user=learner, course=course)
     token, _ = api_token_create(user=learner, name=f"{MARKER} token")
+    # A package course with a stored file: the player's units and the package files.
+    package_course = CourseFactory(academy=academy, kind=CourseKind.PACKAGE, launch_url="", title=f"{MARKER} package",
+                                   placed_in=group)
+    package = Package.objects.create(academy=academy, course=package_course, format="scorm12", identifier=MARKER,
+                                     title=MARKER, storage_prefix=f"packages/{MARKER}/")
+    unit = Unit.objects.create(package=package, position=0, identifier=MARKER, title=MARKER, launch="index.html")
+    default_storage.save(f"{package.storage_prefix}index.html", ContentFile(f"<p>{MARKER}</p>".encode()))
     return {
         "academy": academy, "group": group, "user": learner, "category": category, "course": course,
-        "token": token, "membership": Membership.objects.get(user=learner),
+        "token": token, "membership": Membership.objects.get(user=learner), "package": package, "unit": unit,
     }
 
 
@@ -83,6 +95,8 @@ def snapshot(academy):
         "enrollments": Enrollment.objects.filter(academy=academy).count(),
         "attempts": Attempt.objects.filter(academy=academy).count(),
         "tags": sorted(Course.tags.through.objects.filter(course__academy=academy).values_list("tag_id", flat=True)),
+        "unit_states": sorted(UnitState.objects.filter(academy=academy).values_list("id", "lesson_status",
+                                                                                   "total_time_seconds")),
     }
 
 
@@ -91,6 +105,7 @@ def fill(kwarg_names, slug, beta):
         "slug": slug, "course_id": beta["course"].pk, "group_id": beta["group"].pk, "user_id": beta["user"].pk,
         "category_id": beta["category"].pk, "membership_id": beta["membership"].pk, "token_id": beta["token"].pk,
         "attempt_id": Attempt.objects.filter(academy=beta["academy"]).values_list("pk", flat=True).first(),
+        "unit_id": beta["unit"].pk, "package_id": beta["package"].pk, "path": "index.html",
     }
     unknown = kwarg_names - set(values)
     assert not unknown, f"teach this test how to fill {sorted(unknown)} with academy B's ids"
