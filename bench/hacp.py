@@ -4,14 +4,18 @@ bench` runs it on each database after the other benchmarks).
 The product runs under gunicorn (threaded workers) on a free loopback port, against the benchmark's
 database. 50 simulated AUs, each with its own learner, attempt and HACP session, send GetParam once
 and then PutParam after PutParam (status, location, score, a growing session time and suspend data)
-as fast as the server answers. In the same run, the same clients post the same bodies to a minimal
-Django view on the same server (bench.hacp_urls), so the comparison shares the machine's load.
-Rounds alternate between the two; the best round of each counts. Every reply is checked, and at the
-end every unit state must hold exactly the time its AU reported.
+as fast as the server answers (the score changes every tenth report, as a quiz result would). In
+the same run, the same clients post the same bodies to a minimal Django view on the same server
+(bench.hacp_urls), so the comparison shares the machine's load. Rounds alternate between the two;
+the best round of each counts. Every reply is checked, and at the end every unit state must hold
+exactly the time its AU reported.
+
+The clients speak HTTP/1.1 themselves (a few microseconds per request), so the server's cost is what
+is compared; `--client httpx` uses httpx instead, whose own cost per request then weighs on both.
 
 Figures: hacp_putparam_rps, hacp_putparam_p99 (ms), minimal_view_rps, minimal_view_p99 (ms) and
-hacp_cost_vs_minimal (the HACP handler's cost per request over the minimal view's), each suffixed
-with the database label.
+hacp_cost_vs_minimal (the HACP handler's cost per request over the minimal view's: the ratio of the
+two request rates), each suffixed with the database label.
 """
 
 from __future__ import annotations
@@ -162,7 +166,29 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def run_round(*, port: int, path: str, learners: list[Learner], per_au: int, limit: float) -> Round:
+class HttpxConnection:
+    """The same requests through httpx, for comparison (--client httpx): its own cost per request
+    is then part of both rounds, which narrows their difference."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import httpx
+
+        self.client = httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=60)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        response = await self.client.post(path, content=body, headers=FORM)
+        return response.status_code, response.content
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+CLIENTS = {"raw": Connection, "httpx": HttpxConnection}
+
+
+async def run_round(
+    *, port: int, path: str, learners: list[Learner], per_au: int, limit: float, client: str = "raw"
+) -> Round:
     """Every AU posts `per_au` PutParam bodies to `path`, one after the other on its own
     connection, all AUs at once; stops early at `limit` seconds."""
     result = Round()
@@ -170,7 +196,7 @@ async def run_round(*, port: int, path: str, learners: list[Learner], per_au: in
     hacp = path.endswith("/hacp")
 
     async def one_au(learner: Learner) -> None:
-        connection = Connection("127.0.0.1", port)
+        connection = CLIENTS[client]("127.0.0.1", port)
         try:
             for step in range(per_au):
                 if time.perf_counter() > deadline:
@@ -247,8 +273,8 @@ def check_states(learners: list[Learner]) -> None:
         raise RuntimeError(f"{len(wrong)} unit states do not hold the time their AU reported")
 
 
-def bench(*, label: str, aus: int, per_au: int, rounds: int, limit: float, workers: int,
-          threads: int) -> Iterator[Figure]:
+def bench(*, label: str, aus: int, per_au: int, rounds: int, limit: float, workers: int, threads: int,
+          client: str = "raw") -> Iterator[Figure]:
     learners = set_up(aus=aus)
     from django.db import connections
 
@@ -256,14 +282,16 @@ def bench(*, label: str, aus: int, per_au: int, rounds: int, limit: float, worke
     port = free_port()
     with server(port=port, workers=workers, threads=threads):
         # Warm both paths up (imports, connections, caches) before anything is measured.
-        asyncio.run(run_round(port=port, path="/bench/minimal", learners=learners, per_au=3, limit=limit))
-        asyncio.run(run_round(port=port, path="/content/hacp", learners=learners, per_au=3, limit=limit))
+        def run(path: str, count: int) -> Round:
+            return asyncio.run(run_round(port=port, path=path, learners=learners, per_au=count, limit=limit,
+                                         client=client))
+
+        run("/bench/minimal", 3)
+        run("/content/hacp", 3)
         minimal_rounds, hacp_rounds = [], []
         for _ in range(rounds):
-            minimal_rounds.append(asyncio.run(run_round(
-                port=port, path="/bench/minimal", learners=learners, per_au=per_au, limit=limit)))
-            hacp_rounds.append(asyncio.run(run_round(
-                port=port, path="/content/hacp", learners=learners, per_au=per_au, limit=limit)))
+            minimal_rounds.append(run("/bench/minimal", per_au))
+            hacp_rounds.append(run("/content/hacp", per_au))
     failures = [f for r in minimal_rounds + hacp_rounds for f in r.failures]
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
@@ -286,6 +314,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=float, default=60.0, help="seconds a round may last at most")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="raw",
+                        help="raw: a minimal HTTP/1.1 client, so the server's cost is measured; httpx: httpx")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursebridge.config.settings")
@@ -296,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
 
     call_command("migrate", interactive=False, verbosity=0)
     for figure in bench(label=args.label, aus=args.aus, per_au=args.per_au, rounds=args.rounds, limit=args.limit,
-                        workers=args.workers, threads=args.threads):
+                        workers=args.workers, threads=args.threads, client=args.client):
         print(figure.line(), flush=True)
 
 

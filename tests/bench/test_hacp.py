@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from bench.hacp import Connection, Learner, put_body
 
 from coursebridge.content import hacp
@@ -68,12 +69,14 @@ def test_the_client_reads_sized_and_chunked_replies_and_reconnects_after_close()
     assert len(connections) == 2
 
 
-def test_python_m_bench_hacp_serves_both_views_and_prints_its_figures(tmp_path):
+@pytest.mark.parametrize("client", ["raw", "httpx"])
+def test_python_m_bench_hacp_serves_both_views_and_prints_its_figures(tmp_path, client):
     env = {**os.environ, "CB_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'hacp.sqlite3'}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
     done = subprocess.run(
-        [sys.executable, "-m", "bench.hacp", "--label", "sqlite", "--aus", "4", "--per-au", "3", "--rounds", "1"],
+        [sys.executable, "-m", "bench.hacp", "--label", "sqlite", "--aus", "4", "--per-au", "3", "--rounds", "1",
+         "--client", client],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=240, check=False,
     )
 
