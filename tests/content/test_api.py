@@ -171,7 +171,8 @@ def test_a_duplicate_without_a_choice_answers_409_naming_the_existing_course(med
         {
             "error": {
                 "code": "duplicate",
-                "message": "A package with identifier 'com.example.safety' is already in this academy as the existing course "
+                "message": "A package with identifier 'com.example.safety' is already in this academy as the "
+                "existing course "
                 f"'Safety at Work' (id {first['course']['id']}). Choose to skip it, replace it with a new version, "
                 "or keep both as a copy.",
                 "field": "file",
