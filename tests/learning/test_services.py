@@ -8,7 +8,7 @@ from coursebridge.catalog.models import CourseKind, Visibility
 from coursebridge.catalog.services import course_archive, course_deactivate, course_reactivate, course_update
 from coursebridge.core.errors import DomainError, LaunchRefused, NotFound
 from coursebridge.learning.models import Attempt, Enrollment, EntryPoint, LearningStatus
-from coursebridge.learning.services import attempt_record_progress, enrollment_create, launch_course
+from coursebridge.learning.services import LAUNCHERS, attempt_record_progress, enrollment_create, launch_course
 from tests.factories import AcademyFactory, CourseFactory, UserFactory, learner_in, root_group
 
 pytestmark = pytest.mark.django_db
@@ -201,13 +201,25 @@ def test_a_course_of_another_academy_is_not_found():
     assert Enrollment.objects.count() == 0
 
 
-def test_a_course_kind_without_a_launcher_is_refused_clearly_and_enrolls_nobody():
+def test_a_course_kind_without_a_launcher_is_refused_clearly_and_enrolls_nobody(monkeypatch):
     learner, course = setting(kind=CourseKind.PACKAGE)
+    monkeypatch.delitem(LAUNCHERS, CourseKind.PACKAGE)
 
     with pytest.raises(LaunchRefused) as exc:
         launch_course(user=learner, course=course)
 
     assert exc.value.message == "Courses of the kind 'Package' cannot be launched here."
+    assert Enrollment.objects.count() == 0
+    assert Attempt.objects.count() == 0
+
+
+def test_a_package_course_without_a_package_is_refused_and_enrolls_nobody():
+    learner, course = setting(kind=CourseKind.PACKAGE)
+
+    with pytest.raises(LaunchRefused) as exc:
+        launch_course(user=learner, course=course)
+
+    assert exc.value.message == f"'{course.title}' has no package to play yet. Ask an administrator to import one."
     assert Enrollment.objects.count() == 0
     assert Attempt.objects.count() == 0
 
