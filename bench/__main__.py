@@ -89,6 +89,44 @@ def run_hacp(*, label: str, database_url: str, aus: int, per_au: int) -> int:
     return int(run_child(label=label, database_url=database_url, options=options, module="bench.hacp") != 0)
 
 
+def run_records_import(*, label: str, database_url: str, rows: int) -> int:
+    """The course record import (preview, apply, raw bulk load) on the same database; 1 if it failed."""
+    if not rows:
+        return 0
+    options = ["--rows", str(rows)]
+    return int(run_child(label=label, database_url=database_url, options=options, module="bench.records_import") != 0)
+
+
+def run_marketplace(*, label: str, database_url: str, courses: int) -> int:
+    """The marketplace's /v1/content paging and delivery job on the same database; 1 if it failed."""
+    if not courses:
+        return 0
+    options = ["--courses", str(courses)]
+    return int(run_child(label=label, database_url=database_url, options=options, module="bench.marketplace") != 0)
+def run_statistics_import(*, label: str, database_url: str, rows: int) -> int:
+    """Provider learner statistics imported in bulk vs a raw bulk insert, on the same database; 1 if it failed."""
+    if not rows:
+        return 0
+    options = ["--rows", str(rows)]
+    return int(run_child(label=label, database_url=database_url, options=options,
+                         module="bench.statistics_import") != 0)
+def run_reporting(*, label: str, database_url: str, attempts: int) -> int:
+    """Dashboard and Activity Report timings on a big academy, on the same database; 1 if it failed."""
+    if not attempts:
+        return 0
+    options = ["--attempts", str(attempts)]
+    return int(run_child(label=label, database_url=database_url, options=options, module="bench.reporting") != 0)
+
+
+def run_opensesame_sync(*, label: str, database_url: str, courses: int) -> int:
+    """The OpenSesame catalogue sync over HTTP vs a raw bulk insert, on the same database; 1 if it failed."""
+    if not courses:
+        return 0
+    options = ["--courses", str(courses)]
+    return int(run_child(label=label, database_url=database_url, options=options,
+                         module="bench.opensesame_sync") != 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", type=int, default=100_000, help="courses upserted and searched")
@@ -98,8 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package-mb", type=int, default=200, help="size of the imported package; 0 skips it")
     parser.add_argument("--hacp-aus", type=int, default=50, help="concurrent simulated AICC AUs")
     parser.add_argument("--hacp-per-au", type=int, default=40, help="PutParams per AU and round; 0 skips HACP")
+    parser.add_argument("--records-rows", type=int, default=1_000_000, help="rows of the course record file; 0 skips")
+    parser.add_argument("--marketplace-courses", type=int, default=None,
+                        help="courses delivered for the marketplace API benchmark (default: --size); 0 skips it")
+    parser.add_argument("--statistics-rows", type=int, default=1_000_000,
+                        help="learner statistics rows imported; 0 skips it")
+    parser.add_argument("--reporting-attempts", type=int, default=1_000_000,
+                        help="attempts behind the dashboard and Activity Report timings; 0 skips them")
+    parser.add_argument("--opensesame-courses", type=int, default=100_000,
+                        help="courses of the OpenSesame catalogue synced over HTTP; 0 skips it")
     args = parser.parse_args(argv)
     options = ["--size", str(args.size), "--queries", str(args.queries), "--repeat", str(args.repeat)]
+    if args.marketplace_courses is None:
+        args.marketplace_courses = args.size
     wanted = {name.strip() for name in args.databases.split(",") if name.strip()}
     failures = 0
     began = time.perf_counter()
@@ -108,12 +157,22 @@ def main(argv: list[str] | None = None) -> int:
             failures += run_child(label="sqlite", database_url=url, options=options) != 0
             failures += run_package_import(label="sqlite", database_url=url, size_mb=args.package_mb)
             failures += run_hacp(label="sqlite", database_url=url, aus=args.hacp_aus, per_au=args.hacp_per_au)
+            failures += run_records_import(label="sqlite", database_url=url, rows=args.records_rows)
+            failures += run_marketplace(label="sqlite", database_url=url, courses=args.marketplace_courses)
+            failures += run_statistics_import(label="sqlite", database_url=url, rows=args.statistics_rows)
+            failures += run_reporting(label="sqlite", database_url=url, attempts=args.reporting_attempts)
+            failures += run_opensesame_sync(label="sqlite", database_url=url, courses=args.opensesame_courses)
     if "postgres" in wanted:
         if reachable(POSTGRES_ADMIN_URL):
             with postgres_database() as url:
                 failures += run_child(label="postgres", database_url=url, options=options) != 0
                 failures += run_package_import(label="postgres", database_url=url, size_mb=args.package_mb)
                 failures += run_hacp(label="postgres", database_url=url, aus=args.hacp_aus, per_au=args.hacp_per_au)
+                failures += run_records_import(label="postgres", database_url=url, rows=args.records_rows)
+                failures += run_marketplace(label="postgres", database_url=url, courses=args.marketplace_courses)
+                failures += run_statistics_import(label="postgres", database_url=url, rows=args.statistics_rows)
+                failures += run_reporting(label="postgres", database_url=url, attempts=args.reporting_attempts)
+                failures += run_opensesame_sync(label="postgres", database_url=url, courses=args.opensesame_courses)
         else:
             print("PostgreSQL is not reachable at localhost:5432: its benchmarks are skipped.", flush=True)
     print(f"benchmarks finished in {time.perf_counter() - began:.0f} s", flush=True)

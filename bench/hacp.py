@@ -13,9 +13,10 @@ exactly the time its AU reported.
 The clients speak HTTP/1.1 themselves (a few microseconds per request), so the server's cost is what
 is compared; `--client httpx` uses httpx instead, whose own cost per request then weighs on both.
 
-Figures: hacp_putparam_rps, hacp_putparam_p99 (ms), minimal_view_rps, minimal_view_p99 (ms) and
-hacp_cost_vs_minimal (the HACP handler's cost per request over the minimal view's: the ratio of the
-two request rates), each suffixed with the database label.
+Figures: hacp_putparam_rps, hacp_putparam_p99 (ms), minimal_view_rps, minimal_view_p99 (ms),
+hacp_cost_vs_minimal (the ratio of the two request rates), and the server's own CPU time per request
+for each (gunicorn's processes, read from /proc, so the clients sharing the machine are not counted)
+with hacp_cpu_cost_vs_minimal, their ratio; each suffixed with the database label.
 """
 
 from __future__ import annotations
@@ -47,12 +48,35 @@ class Round:
 
     requests: int = 0
     seconds: float = 0.0
+    server_cpu_seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.server_cpu_seconds * 1000 / self.requests if self.requests else 0.0
+
+
+def process_tree_cpu_seconds(root: int) -> float:
+    """User and system CPU time of a process and its children (gunicorn's master and workers), from
+    /proc: what the server spent, apart from the clients sharing the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        # After the command name: state, ppid, ..., utime and stime are fields 14 and 15 of stat.
+        if int(entry.name) == root or int(fields[1]) == root:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 @dataclass
@@ -187,7 +211,8 @@ CLIENTS = {"raw": Connection, "httpx": HttpxConnection}
 
 
 async def run_round(
-    *, port: int, path: str, learners: list[Learner], per_au: int, limit: float, client: str = "raw"
+    *, port: int, path: str, learners: list[Learner], per_au: int, limit: float, client: str = "raw",
+    server_pid: int | None = None,
 ) -> Round:
     """Every AU posts `per_au` PutParam bodies to `path`, one after the other on its own
     connection, all AUs at once; stops early at `limit` seconds."""
@@ -211,15 +236,19 @@ async def run_round(
         finally:
             await connection.close()
 
+    cpu_before = process_tree_cpu_seconds(server_pid) if server_pid else 0.0
     began = time.perf_counter()
     await asyncio.gather(*(one_au(learner) for learner in learners))
     result.seconds = time.perf_counter() - began
+    if server_pid:
+        result.server_cpu_seconds = process_tree_cpu_seconds(server_pid) - cpu_before
     return result
 
 
 @contextmanager
-def server(*, port: int, workers: int, threads: int) -> Iterator[str]:
-    """gunicorn serving the product (plus the minimal view) on loopback until the block ends."""
+def server(*, port: int, workers: int, threads: int) -> Iterator[int]:
+    """gunicorn serving the product (plus the minimal view) on loopback until the block ends; yields
+    the master's process id."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.hacp_settings",
@@ -236,7 +265,7 @@ def server(*, port: int, workers: int, threads: int) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)
-        yield base
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -280,11 +309,11 @@ def bench(*, label: str, aus: int, per_au: int, rounds: int, limit: float, worke
 
     connections.close_all()  # the server's processes use the database from here on
     port = free_port()
-    with server(port=port, workers=workers, threads=threads):
+    with server(port=port, workers=workers, threads=threads) as pid:
         # Warm both paths up (imports, connections, caches) before anything is measured.
         def run(path: str, count: int) -> Round:
             return asyncio.run(run_round(port=port, path=path, learners=learners, per_au=count, limit=limit,
-                                         client=client))
+                                         client=client, server_pid=pid))
 
         run("/bench/minimal", 3)
         run("/content/hacp", 3)
@@ -303,6 +332,12 @@ def bench(*, label: str, aus: int, per_au: int, rounds: int, limit: float, worke
     yield Figure(f"minimal_view_rps_{label}", best_minimal.rps, "req/s")
     yield Figure(f"minimal_view_p99_{label}", percentile(best_minimal.latencies_ms, 0.99), "ms")
     yield Figure(f"hacp_cost_vs_minimal_{label}", best_minimal.rps / best_hacp.rps, "x")
+    # The server's own CPU per request (the clients share the machine and are not counted).
+    hacp_cpu = min(r.cpu_ms_per_request for r in hacp_rounds)
+    minimal_cpu = min(r.cpu_ms_per_request for r in minimal_rounds)
+    yield Figure(f"hacp_server_cpu_per_request_{label}", hacp_cpu, "ms")
+    yield Figure(f"minimal_view_server_cpu_per_request_{label}", minimal_cpu, "ms")
+    yield Figure(f"hacp_cpu_cost_vs_minimal_{label}", hacp_cpu / minimal_cpu if minimal_cpu else 0.0, "x")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
+
+from bench.memory import peak_mb, resident_mb
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TARGET_MB = 150
@@ -74,22 +75,6 @@ def generate(path: Path, size_mb: int) -> Path:
                     left -= step
     partial.replace(path)
     return path
-
-
-def resident_mb() -> float:
-    """The resident set now (Linux /proc); elsewhere the peak so far, which can only overstate growth."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_mb()
-
-
-def peak_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def measure(path: Path, *, traced: bool) -> dict[str, float]:

@@ -1,8 +1,10 @@
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -86,4 +88,27 @@ def test_python_m_bench_hacp_serves_both_views_and_prints_its_figures(tmp_path, 
     assert [(f["name"], f["unit"]) for f in figures if f] == [
         ("hacp_putparam_rps_sqlite", "req/s"), ("hacp_putparam_p99_sqlite", "ms"),
         ("minimal_view_rps_sqlite", "req/s"), ("minimal_view_p99_sqlite", "ms"), ("hacp_cost_vs_minimal_sqlite", "x"),
+        ("hacp_server_cpu_per_request_sqlite", "ms"), ("minimal_view_server_cpu_per_request_sqlite", "ms"),
+        ("hacp_cpu_cost_vs_minimal_sqlite", "x"),
     ]
+
+
+def test_the_cpu_of_a_process_tree_counts_its_living_children():
+    """A parent that only sleeps, and its child that spins for 0.6 s of CPU then sleeps: the tree's
+    CPU time is the child's. /proc counts in clock ticks sampled by the scheduler, which can fall a
+    tick or two short of the child's own clock, so the floor is below 0.6 s and the wait ends on it."""
+    from bench.hacp import process_tree_cpu_seconds
+
+    child = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    parent_code = f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {child!r}])\ntime.sleep(30)"
+    parent = subprocess.Popen([sys.executable, "-c", parent_code])
+    try:
+        deadline = time.monotonic() + 20
+        while process_tree_cpu_seconds(parent.pid) < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert 0.5 <= process_tree_cpu_seconds(parent.pid) < 1.8
+    finally:
+        for line in Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split():
+            os.kill(int(line), signal.SIGKILL)
+        parent.kill()
+        parent.wait()

@@ -24,7 +24,7 @@ from coursebridge.catalog.models import Course, CourseKind, CourseStatus, Placem
 from coursebridge.catalog.selectors import catalogue_search
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-LINE = re.compile(r"^bench: [a-z0-9_]+ [0-9]+(\.[0-9]+)? (s|x|ms|courses|MB|req/s)$")
+LINE = re.compile(r"^bench: [a-z0-9_]+ [0-9]+(\.[0-9]+)? (s|x|ms|courses|MB|req/s|attempts)$")
 COMPARED = ("kind", "title", "description", "provider", "external_id", "launch_url", "image_url",
             "duration_minutes", "language", "publisher", "visibility", "status", "search_text", "content_hash")
 
@@ -104,7 +104,9 @@ def test_python_m_bench_runs_every_benchmark_on_a_fresh_sqlite_file(tmp_path):
 
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--size", "30", "--queries", "5", "--repeat", "1", "--databases", "sqlite",
-         "--package-mb", "2", "--hacp-aus", "4", "--hacp-per-au", "2"],
+         "--package-mb", "2", "--hacp-aus", "4", "--hacp-per-au", "2", "--statistics-rows", "100",
+         "--reporting-attempts", "400", "--opensesame-courses", "60",
+         "--records-rows", "40"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
 
@@ -118,7 +120,24 @@ def test_python_m_bench_runs_every_benchmark_on_a_fresh_sqlite_file(tmp_path):
         "search_max_sqlite", "catalogue_first_page_sqlite", "package_import_2mb_peak_memory_sqlite",
         "package_import_2mb_python_peak_sqlite", "package_import_2mb_seconds_sqlite",
         "hacp_putparam_rps_sqlite", "hacp_putparam_p99_sqlite", "minimal_view_rps_sqlite", "minimal_view_p99_sqlite",
-        "hacp_cost_vs_minimal_sqlite",
+        "hacp_cost_vs_minimal_sqlite", "hacp_server_cpu_per_request_sqlite",
+        "minimal_view_server_cpu_per_request_sqlite", "hacp_cpu_cost_vs_minimal_sqlite",
+        "records_import_40_preview_seconds_sqlite",
+        "records_import_40_apply_seconds_sqlite", "records_import_40_raw_seconds_sqlite",
+        "records_import_40_apply_vs_raw_sqlite", "records_import_40_peak_memory_sqlite",
+        "marketplace_content_page_p95_sqlite", "marketplace_content_page_p50_sqlite",
+        "marketplace_content_full_read_sqlite", "marketplace_deliver_30_sqlite",
+        "statistics_import_total_100_sqlite", "statistics_import_db_100_sqlite",
+        "statistics_raw_insert_100_sqlite", "statistics_import_vs_raw_100_sqlite",
+        "statistics_reimport_same_day_100_sqlite", "statistics_import_peak_memory_growth_100_sqlite",
+        "reporting_attempts_sqlite", "reporting_generate_seconds_sqlite",
+        "reporting_dashboard_p95_ms_sqlite", "reporting_dashboard_group_p95_ms_sqlite",
+        "reporting_activity_first_page_p95_ms_sqlite", "reporting_activity_first_page_group_p95_ms_sqlite",
+        "opensesame_sync_total_60_sqlite", "opensesame_sync_fetch_60_sqlite", "opensesame_sync_db_60_sqlite",
+        "opensesame_raw_insert_60_sqlite", "opensesame_sync_db_vs_raw_60_sqlite",
+        "opensesame_resync_unchanged_60_sqlite",
+        "opensesame_resync_unchanged_written_60_sqlite", "opensesame_resync_1pct_60_sqlite",
+        "opensesame_resync_1pct_written_60_sqlite",
     ]
     assert lines[-1].startswith("benchmarks finished in ")
     assert (tmp_path / "bench.sqlite3").exists()

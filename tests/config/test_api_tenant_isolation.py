@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,13 +22,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from coursebridge.accounts.models import Academy, ApiToken, Membership, Role, User
 from coursebridge.accounts.services import api_token_create
 from coursebridge.catalog.exports import course_export_start
 from coursebridge.catalog.models import Course, CourseStatusChange
 from coursebridge.catalog.services import course_archive, course_reactivate, provider_categories_ensure
+from coursebridge.connectors.models import SyncRun, UnmatchedStatistic
+from coursebridge.connectors.services import connection_create
 from coursebridge.learning.services import launch_course
+from coursebridge.programs.services import program_create, program_step_add, session_create, session_participant_add
+from coursebridge.records.models import ImportLock, ImportRun
 from tests.factories import (
     AcademyFactory,
     CategoryFactory,
@@ -44,6 +50,8 @@ pytestmark = pytest.mark.django_db
 
 # Routes anyone may read: the OpenAPI document and the docs page. ("" is ninja's root, a 404 for all.)
 PUBLIC_ROUTES = {"api/openapi.json", "api/docs"}
+# Routes authenticated by a signature, not by a user: every user (and anyone) without it gets a 401.
+SIGNED_ROUTES = {"api/academies/<slug>/connectors/opensesame/webhook"}
 API_ROOT = "api/"
 # Every piece of academy B's data carries one of these; no answer to A may contain them.
 B_MARKERS = ("Zebra", "zebra-")
@@ -86,6 +94,24 @@ def world() -> World:
     attempt = launch_course(user=b_learner, course=b_course).attempt
     b_token, _ = api_token_create(user=b_learner, name="Zebra Token")
     b_job = course_export_start(academy=b, by=b_admin)
+    b_run = ImportRun.objects.create(academy=b, scope="course", course=b_course, file_name="zebra-records.csv")
+    b_lock = ImportLock.objects.create(academy=b, key=f"course:{b_course.pk}", run=b_run, holder="zebra-worker",
+                                       acquired_at=timezone.now(), heartbeat_at=timezone.now(),
+                                       lease_until=timezone.now() + timedelta(hours=1))
+    b_connection = connection_create(academy=b, provider="openclassrooms", group=b_team,
+                                     credentials={"client_id": "zebra-id"}, api_url="http://127.0.0.1:9/zebra")
+    connection_create(academy=b, provider="opensesame", group=b_team, credentials={"webhook_secret": "zebra-secret"},
+                      api_url="http://127.0.0.1:9/zebra")
+    b_sync_run = SyncRun.objects.create(academy=b, connection=b_connection, trigger="manual", started_at=timezone.now(),
+                                   errors=["Zebra error"])
+    UnmatchedStatistic.objects.create(academy=b, connection=b_connection, email="zebra@zebra.example",
+                                      course_external_id="zebra-1", day=timezone.now().date(), reason="unknown_learner",
+                                      received_at=timezone.now())
+    b_program = program_create(academy=b, title="Zebra Program")
+    b_step = program_step_add(program=b_program, course=ProviderCourseFactory(academy=b, title="Zebra Step Course"))
+    b_session = session_create(program=b_program, name="Zebra Session", starts_on=date(2020, 1, 1),
+                               ends_on=date(2099, 1, 1))
+    b_participant = session_participant_add(session=b_session, user=b_learner)
     b_ids: dict[str, int | str] = {
         "slug": b.slug,
         "course_id": b_course.pk,
@@ -98,6 +124,14 @@ def world() -> World:
         "attempt_id": attempt.pk,
         "enrollment_id": attempt.enrollment_id,
         "job_id": b_job.pk,
+        "run_id": b_run.pk,
+        "lock_id": b_lock.pk,
+        "connection_id": b_connection.pk,
+        "sync_run_id": b_sync_run.pk,
+        "program_id": b_program.pk,
+        "step_id": b_step.pk,
+        "session_id": b_session.pk,
+        "participant_id": b_participant.pk,
     }
     return World(a=a, b=b, actors=actors, b_ids=b_ids)
 
@@ -178,6 +212,12 @@ def sample_body(schema: dict[str, Any], operation: dict[str, Any], ids: dict[str
         "launch_url": "https://probe.example.org/",
         "username": "probe-user",
         "role": "learner",
+        "machine_name": "probe",
+        "credit_type": "ama_pra_1",
+        "max_credits": "1.00",
+        "provider": "openclassrooms",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
         **ids,
     }
     body: dict[str, Any] = {}
@@ -265,6 +305,9 @@ def test_a_user_of_academy_a_reaches_nothing_of_academy_b(world: World, actor: s
                 where = f"{method} {path} ({label}) body={body}"
                 if response.status_code >= 500:
                     problems.append(f"{where}: {response.status_code}")
+                elif route in SIGNED_ROUTES:
+                    if response.status_code != 401:
+                        problems.append(f"{where}: {response.status_code}, expected 401 without a signature")
                 elif params or (method != "GET" and references_b):
                     # An id of B in the path is not found (or not allowed); one in the body is refused.
                     in_path = values is world.b_ids or any(p != "slug" for p in params)

@@ -66,6 +66,10 @@ def test_the_schema_loads_and_lists_every_served_operation():
     } <= set(schema["paths"])
 
 
+# Operations a provider calls, authenticated by a signature instead of a user.
+SIGNED_PATHS = {"/api/academies/{slug}/connectors/opensesame/webhook"}
+
+
 def test_every_operation_is_documented_with_a_summary_a_tag_and_the_error_shape():
     schema = Client().get("/api/openapi.json").json()
 
@@ -77,6 +81,8 @@ def test_every_operation_is_documented_with_a_summary_a_tag_and_the_error_shape(
             assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ErrorOut"
             }, where
+            if path in SIGNED_PATHS:
+                continue  # authenticated by its signature, not by a user
             assert {"BearerTokenAuth": []} in operation["security"], where
 
 

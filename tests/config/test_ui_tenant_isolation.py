@@ -2,6 +2,8 @@
 is requested by a training admin of academy A with academy B's slug and ids: the answer is a
 refusal (403 or 404), B's data never shows, and nothing of B changes."""
 
+from datetime import date, timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -11,10 +13,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from coursebridge.accounts.models import ApiToken, Group, Membership, User
 from coursebridge.accounts.services import api_token_create
 from coursebridge.catalog.models import Category, Course, CourseKind, CourseStatusChange, Placement
+from coursebridge.connectors.models import Connection, SyncRun
+from coursebridge.connectors.services import connection_create
 from coursebridge.content.models import Package, Unit, UnitState
 from coursebridge.core.models import Job
 from coursebridge.learning.models import Attempt, Enrollment
 from coursebridge.learning.services import launch_course
+from coursebridge.programs.models import Participant, Program, ProgramStep, Session
+from coursebridge.programs.services import program_create, program_step_add, session_create, session_participant_add
+from coursebridge.records.models import ImportLock, ImportRun
 from tests.factories import AcademyFactory, CategoryFactory, CourseFactory, GroupFactory, learner_in, training_admin_of
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +42,11 @@ MUST_COVER = {
     "membership_revoke", "course_list", "course_new", "course_edit", "course_placements", "course_archive",
     "course_deactivate", "course_reactivate", "category_list", "category_new", "category_rename",
     "category_delete", "attempt_detail", "player", "unit_launch", "package_file", "scorm_commit",
-    "scorm_state",
+    "scorm_state", "connection_list", "connection_new", "connection_edit", "connection_test", "connection_sync",
+    "connection_runs", "connection_unmatched",
+    "my_programs", "session_detail", "session_step_start", "program_list", "program_detail",
+    "program_step_add", "program_step_move", "program_step_remove", "session_create", "session_admin",
+    "participant_add", "participant_remove", "session_edit", "dashboard", "activity_report", "activity_export",
 }
 
 
@@ -67,6 +78,8 @@ def beta(settings, tmp_path):
     course.categories.add(category)
     launch_course(user=learner, course=course)
     token, _ = api_token_create(user=learner, name=f"{MARKER} token")
+    connection = connection_create(academy=academy, provider="openclassrooms", group=group,
+                                   credentials={"client_id": MARKER}, api_url=f"http://127.0.0.1:9/{MARKER}")
     # A package course with a stored file: the player's units and the package files.
     package_course = CourseFactory(academy=academy, kind=CourseKind.PACKAGE, launch_url="", title=f"{MARKER} package",
                                    placed_in=group)
@@ -74,9 +87,22 @@ def beta(settings, tmp_path):
                                      title=MARKER, storage_prefix=f"packages/{MARKER}/")
     unit = Unit.objects.create(package=package, position=0, identifier=MARKER, title=MARKER, launch="index.html")
     default_storage.save(f"{package.storage_prefix}index.html", ContentFile(f"<p>{MARKER}</p>".encode()))
+    run = ImportRun.objects.create(academy=academy, scope="course", course=course, file_name=f"{MARKER}.csv")
+    lock = ImportLock.objects.create(academy=academy, key=f"course:{course.pk}", run=run, holder=MARKER,
+                                     acquired_at=run.created_at, heartbeat_at=run.created_at,
+                                     lease_until=run.created_at + timedelta(hours=1))
+    # A program session the learner follows.
+    program = program_create(academy=academy, title=f"{MARKER} program")
+    step = program_step_add(program=program, course=course)
+    session = session_create(program=program, name=f"{MARKER} session", starts_on=date(2020, 1, 1),
+                             ends_on=date(2099, 1, 1))
+    participant = session_participant_add(session=session, user=learner)
     return {
+        "run": run, "lock": lock,
         "academy": academy, "group": group, "user": learner, "category": category, "course": course,
         "token": token, "membership": Membership.objects.get(user=learner), "package": package, "unit": unit,
+        "connection": connection,
+        "program": program, "step": step, "session": session, "participant": participant,
     }
 
 
@@ -95,8 +121,17 @@ def snapshot(academy):
         "enrollments": Enrollment.objects.filter(academy=academy).count(),
         "attempts": Attempt.objects.filter(academy=academy).count(),
         "tags": sorted(Course.tags.through.objects.filter(course__academy=academy).values_list("tag_id", flat=True)),
+        "import_runs": sorted(ImportRun.objects.filter(academy=academy).values_list("id", "status")),
+        "import_locks": sorted(ImportLock.objects.filter(academy=academy).values_list("id", "released", "lease_until")),
         "unit_states": sorted(UnitState.objects.filter(academy=academy).values_list("id", "lesson_status",
                                                                                    "total_time_seconds")),
+        "connections": sorted(Connection.objects.filter(academy=academy).values_list("id", "group_id", "credentials",
+                                                                                     "lease_until")),
+        "sync_runs": SyncRun.objects.filter(academy=academy).count(),
+        "programs": sorted(Program.objects.filter(academy=academy).values_list("id", "title", "order")),
+        "steps": sorted(ProgramStep.objects.filter(academy=academy).values_list("id", "course_id", "position")),
+        "sessions": sorted(Session.objects.filter(academy=academy).values_list("id", "name", "ends_on")),
+        "participants": sorted(Participant.objects.filter(academy=academy).values_list("id", "user_id", "group_id")),
     }
 
 
@@ -106,6 +141,10 @@ def fill(kwarg_names, slug, beta):
         "category_id": beta["category"].pk, "membership_id": beta["membership"].pk, "token_id": beta["token"].pk,
         "attempt_id": Attempt.objects.filter(academy=beta["academy"]).values_list("pk", flat=True).first(),
         "unit_id": beta["unit"].pk, "package_id": beta["package"].pk, "path": "index.html",
+        "run_id": beta["run"].pk, "lock_id": beta["lock"].pk,
+        "connection_id": beta["connection"].pk,
+        "program_id": beta["program"].pk, "step_id": beta["step"].pk, "session_id": beta["session"].pk,
+        "participant_id": beta["participant"].pk,
     }
     unknown = kwarg_names - set(values)
     assert not unknown, f"teach this test how to fill {sorted(unknown)} with academy B's ids"
@@ -128,7 +167,8 @@ def assert_refused(address, responses):
 
 def request_both(admin, address, beta):
     extra = {"group": beta["group"].pk, "parent": beta["category"].pk, "catalogue": [beta["group"].pk],
-             "library": [beta["group"].pk], "categories": [beta["category"].pk]}
+             "library": [beta["group"].pk], "categories": [beta["category"].pk], "course": beta["course"].pk,
+             "user": beta["user"].pk, "direction": "up", "format": "csv"}
     return {
         "GET": client_as(admin).get(address),
         "POST": client_as(admin).post(address, {**POST_DATA, **extra}),
@@ -182,7 +222,8 @@ def test_academy_a_forms_refuse_references_to_academy_b(beta):
     admin = training_admin_of(alpha)
     before = snapshot(beta["academy"])
     extra = {"group": beta["group"].pk, "groups": [beta["group"].pk], "parent": beta["category"].pk,
-             "categories": [beta["category"].pk]}
+             "categories": [beta["category"].pk], "course": beta["course"].pk, "user": beta["user"].pk,
+             "format": "csv"}
 
     for name, kwarg_names in web_patterns():
         if kwarg_names != {"slug"}:
@@ -221,7 +262,8 @@ def test_academy_pages_on_academy_a_itself_still_work(beta):
     alpha = AcademyFactory(slug="alpha", name="Alpha Academy")
     admin = training_admin_of(alpha)
 
-    for name in ("catalogue", "transcript", "group_list", "user_list", "course_list", "category_list"):
+    for name in ("catalogue", "transcript", "group_list", "user_list", "course_list", "category_list",
+                 "connection_list", "connection_new", "my_programs", "program_list", "dashboard", "activity_report"):
         response = client_as(admin).get(reverse(f"web:{name}", kwargs={"slug": alpha.slug}))
         assert response.status_code == 200, name
         assert MARKER not in response.content.decode().lower(), name

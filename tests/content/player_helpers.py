@@ -32,6 +32,7 @@ def scorm_course(
     mastery: Decimal | None = None,
     files: dict[str, str | bytes] | None = None,
     title: str | None = None,
+    completion_threshold: Decimal | None = None,
 ) -> tuple[Course, Package, list[Unit]]:
     """A SCORM package course in the group's catalogue: `units` SCOs (sco1/index.html...) then
     `assets` assets, each with a small page stored under the package's prefix (plus `files`)."""
@@ -63,6 +64,7 @@ def scorm_course(
                 launch=f"{folder}/index.html",
                 is_sco=position < units,
                 mastery_score=mastery,
+                completion_threshold=completion_threshold if position < units else None,
             )
         )
         stored.setdefault(f"{folder}/index.html", f"<!doctype html><title>Lesson {position + 1}</title>")

@@ -13,43 +13,27 @@ messages as they are.
 import re
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from coursebridge.content.models import UnitState
 from coursebridge.content.services import package_import
+from tests.browser import chromium_context
+from tests.content.browser_helpers import Network
 from tests.content.import_helpers import NO_TESTDATA, TESTDATA
 from tests.factories import PASSWORD, AcademyFactory, GroupFactory, learner_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PACKAGE = TESTDATA / "aicc-hacp-test-au.zip"
-JQUERY_CDN = "https://ajax.googleapis.com/ajax/libs/jquery/1.7.1/jquery.js"
-# jQuery 1.12.4, the last of the 1.x line the AU was written for (it still has .unload()).
-JQUERY = Path(settings.BASE_DIR) / "tests" / "fakes" / "static" / "jquery-1.12.4.min.js"
 SCREENSHOT = Path(settings.VAR_DIR) / "screenshots" / "aicc-au.png"
 
 
 @pytest.fixture
 def page(monkeypatch):
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed: run `make browser-deps` as root")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
+    with chromium_context(monkeypatch, timeout_ms=10_000) as context:
         yield context.new_page()
-        context.close()
-        browser.close()
-        connections.close_all()
 
 
 @pytest.fixture
@@ -62,44 +46,6 @@ def campus(live_server):
     with PACKAGE.open("rb") as source:
         imported = package_import(academy=academy, source=source, filename=PACKAGE.name, by=None, group=group)
     return {"academy": academy, "learner": learner, "course": imported.course}
-
-
-class Network:
-    """Answers the browser's requests: the live server goes through, the CDN's jQuery comes from
-    the local copy, anything else is refused. When `scores` is set, the Score and Time lines of the
-    AU's PutParam messages are filled in."""
-
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
-        self.scores: dict[str, str] | None = None
-        self.refused: list[str] = []
-        self.commands: list[str] = []
-
-    def __call__(self, route) -> None:
-        request = route.request
-        if request.url == JQUERY_CDN:
-            route.fulfill(status=200, content_type="application/javascript", body=JQUERY.read_bytes())
-        elif not request.url.startswith(self.origin):
-            self.refused.append(request.url)
-            route.abort()
-        elif request.method == "POST" and request.url.split("?")[0].endswith("/content/hacp"):
-            fields = parse_qsl(request.post_data or "", keep_blank_values=True)
-            self.commands.append(dict(fields).get("command", ""))
-            if self.scores and dict(fields).get("command", "").lower() == "putparam":
-                fields = [(name, self.fill(value) if name == "aicc_data" else value) for name, value in fields]
-                route.continue_(post_data=urlencode(fields))
-            else:
-                route.continue_()
-        else:
-            route.continue_()
-
-    def fill(self, aicc_data: str) -> str:
-        assert self.scores is not None
-        lines = []
-        for line in aicc_data.split("\r\n"):
-            key = line.partition("=")[0]
-            lines.append(f"{key}={self.scores[key]}" if key in self.scores else line)
-        return "\r\n".join(lines)
 
 
 def wait_for(check, timeout: float = 10.0):

@@ -235,3 +235,20 @@ def test_the_launch_address_follows_the_request_scheme_and_host(group):
 
     assert url.startswith("https://localhost:8443/a/riverside/packages/")
     assert dict(query_of(url))["aicc_url"] == "https://localhost:8443/content/hacp"
+
+
+def test_sessions_unused_for_90_days_are_purged_and_the_rest_kept(group):
+    from coursebridge.config.celery import app
+    from coursebridge.content.aicc_runtime import aicc_sessions_purge
+    from coursebridge.content.tasks import purge_aicc_sessions
+
+    course, _, units = package_course(group)
+    state = state_of(started_attempt(learner_in(group), course), units[0])
+    now = timezone.now()
+    new_session(state=state, now=now - timedelta(days=91))  # unused for 91 days: purged
+    recent = new_session(state=state, now=now - timedelta(days=89))
+
+    assert aicc_sessions_purge(now=now) == 1
+    assert set(AiccSession.objects.values_list("sid_hash", flat=True)) == {sid_hash(recent)}
+    assert purge_aicc_sessions() == 0
+    assert app.conf.beat_schedule["content.purge_aicc_sessions"]["task"] == "content.purge_aicc_sessions"

@@ -675,3 +675,49 @@ def test_any_bytes_get_a_valid_reply(body):
         {"error": "1", "error_text": "Invalid Command"},
         {"error": "3", "error_text": "Invalid Session ID"},
     )
+
+
+def test_a_report_that_rolls_nothing_up_merges_raw_data_and_adds_time_everywhere(au, learner, course):
+    """Most PutParams (bookmark, suspend data, clock) take the short path: it must leave what the
+    full one would: earlier raw values kept, new ones set, time on the unit, attempt and enrollment."""
+    sid, state = open_session(learner, course)
+    get_param(au, sid)
+    put_param(au, sid, status="incomplete", score="40", location="p1", time="00:01:00")
+    before = fresh(state).updated_at
+
+    reply = post_hacp(
+        au, command="PutParam", session_id=sid,
+        aicc_data="[Core]\r\nLesson_Location=p2\r\nLesson_Status=i,suspend\r\nScore=40\r\nTime=00:01:30\r\n"
+                  "[Core_Lesson]\r\nq1=a;q2=b\r\n[Comments]\r\nHalfway",
+    )
+
+    assert reply["error"] == "0"
+    state = fresh(state)
+    assert (state.location, state.exit_mode, state.suspend_data) == ("p2", "suspend", "q1=a;q2=b")
+    assert (state.lesson_status, state.score_raw, state.total_time_seconds) == ("incomplete", Decimal(40), 90)
+    assert state.updated_at > before
+    assert state.data == {
+        "core.lesson_location": "p2", "core.lesson_status": "i,suspend", "core.score": "40",
+        "core.time": "00:01:30", "comments": "Halfway",
+    }
+    attempt = Attempt.objects.get(pk=state.attempt_id)
+    enrollment = Enrollment.objects.get(pk=attempt.enrollment_id)
+    assert (attempt.time_spent_seconds, attempt.time_source, attempt.score) == (90, "measured", Decimal("40.00"))
+    assert (enrollment.time_spent_seconds, enrollment.status, enrollment.score) == (90, "in_progress", Decimal("40.00"))
+    assert attempt.last_activity_at == enrollment.last_activity_at
+    assert attempt.last_activity_at >= before
+
+
+def test_a_lesser_status_or_the_same_score_after_a_completion_changes_no_outcome(au, learner, course):
+    sid, state = open_session(learner, course)
+    get_param(au, sid)
+    put_param(au, sid, status="passed", score="90", time="00:02:00")
+
+    put_param(au, sid, status="incomplete", score="90", location="end", time="00:03:00")
+
+    state = fresh(state)
+    assert (state.lesson_status, state.progress, state.location, state.total_time_seconds) == (
+        "passed", 100, "end", 180)
+    attempt = Attempt.objects.get(pk=state.attempt_id)
+    assert (attempt.status, attempt.progress, attempt.score, attempt.time_spent_seconds) == (
+        "passed", 100, Decimal("90.00"), 180)

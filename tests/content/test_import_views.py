@@ -408,23 +408,16 @@ def test_a_web_link_course_page_has_no_unit_list(client_for):
 def test_the_upload_shows_its_progress_and_the_question_in_a_browser(live_server, tmp_path, monkeypatch):
     """A real upload through the script: the progress bar fills, the duplicate question replaces the
     form without leaving the page, and the answer lands on the course edit page."""
-    from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import expect
 
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed: run `make browser-deps` as root")
-    from django.db import connections
-    from playwright.sync_api import expect, sync_playwright
+    from tests.browser import chromium_context
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     academy = AcademyFactory(slug="campus")
     GroupFactory(academy=academy, name="Sales")
     admin = training_admin_of(academy, username="dana")
     package = write(tmp_path / "safety.zip", zip_bytes({**scorm12_files(), "media/film.bin": os.urandom(6_000_000)}))
     package_import(academy=academy, source=package, filename="safety.zip", by=None)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        context.set_default_timeout(20_000)
+    with chromium_context(monkeypatch, timeout_ms=20_000) as context:
         page = context.new_page()
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", admin.username)
@@ -441,16 +434,13 @@ def test_the_upload_shows_its_progress_and_the_question_in_a_browser(live_server
         page.set_input_files("#id_file", str(package))
         page.select_option("#id_group", label="\u2003Sales")
         page.click("text=Upload and import")
-        expect(page.locator("#package-import h1")).to_have_text("This package is already here")
+        expect(page.locator("#package-import h1")).to_have_text("This package is already here", timeout=20_000)
         seen = page.evaluate("() => window.progressSeen")
         assert page.url == f"{live_server.url}/a/campus/admin/courses/import/"
         page.click("text=Replace it with a new version")
-        expect(page.locator(".messages")).to_contain_text("now launches version 2 of its package")
+        expect(page.locator(".messages")).to_contain_text("now launches version 2 of its package", timeout=20_000)
         course = Course.objects.get(academy=academy)
         assert page.url == f"{live_server.url}/a/campus/admin/courses/{course.pk}/edit/"
-        context.close()
-        browser.close()
-        connections.close_all()
     assert seen[-1] == 100
     assert seen == sorted(seen)
     assert list(Package.objects.order_by("version").values_list("version", "is_current")) == [(1, False), (2, True)]

@@ -7,92 +7,46 @@ Drives Debian's chromium through Playwright against the live server."""
 from __future__ import annotations
 
 import re
-import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.urls import reverse
 
 from coursebridge.content.models import UnitState
 from coursebridge.content.services import package_import
 from coursebridge.learning.models import Attempt, Enrollment, LearningStatus
+from tests.browser import chromium_context
+from tests.content.browser_helpers import (
+    GOLF_PAGES,
+    Dialogs,
+    golf_frame,
+    next_pages,
+    requests_one_at_a_time,
+    take_the_knowledge_check,
+)
 from tests.content.player_helpers import TESTDATA, scorm_course
 from tests.factories import PASSWORD, AcademyFactory, GroupFactory, learner_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 GOLF_12 = TESTDATA / "golf-scorm12-runtime-basic.zip"
 GOLF_2004 = TESTDATA / "golf-scorm2004-3rd-runtime-basic.zip"
-# The golf SCO's pages: 14 pages of content, then the knowledge check.
-GOLF_PAGES = 15
 SCREENSHOT = Path(settings.VAR_DIR) / "screenshots" / "scorm-player.png"
 
 
 @pytest.fixture
 def browser(monkeypatch):
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed: run `make browser-deps` as root")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
+    with chromium_context(monkeypatch, timeout_ms=15_000) as context:
         yield context
-        context.close()
-        chromium.close()
-        # ORM calls made while Playwright ran opened connections in its context: close them here, or
-        # PostgreSQL refuses to drop the test database at the end of the session.
-        connections.close_all()
 
 
 @pytest.fixture
 def db_lock(live_server):
-    """On SQLite's in-memory test database, the live server's threads and this test share one
-    connection, which does not take concurrent use ("database table is locked"). There, requests
-    (two tabs, a beacon during a page load) are handled one at a time and the test reads the
-    database between them, under this lock. On PostgreSQL requests run concurrently, as in
-    production; the lock then only orders the test's own reads."""
-    lock = threading.Lock()
-    connection = connections["default"]
-    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+    with requests_one_at_a_time(live_server) as lock:
         yield lock
-        return
-    server = live_server.thread.httpd
-    application = server.get_app()
-
-    def one_at_a_time(environ, start_response):
-        with lock:
-            return application(environ, start_response)
-
-    server.set_app(one_at_a_time)
-    yield lock
-    server.set_app(application)
-
-
-class Dialogs:
-    """What the content said through alert/confirm. Confirms ("resume where you left off?") are
-    accepted; an alert is how the golf SCO reports an API error, so the tests expect none."""
-
-    def __init__(self) -> None:
-        self.alerts: list[str] = []
-        self.confirms: list[str] = []
-
-    def __call__(self, dialog) -> None:
-        if dialog.type == "confirm":
-            self.confirms.append(dialog.message)
-            dialog.accept()
-        else:
-            self.alerts.append(dialog.message)
-            dialog.dismiss()
 
 
 @pytest.fixture
@@ -161,35 +115,6 @@ def state_when(page, campus, course, condition, what: str) -> UnitState:
         return state if condition(state) else None
 
     return eventually(page, campus["lock"], check, what)
-
-
-def golf_frame(page):
-    """The golf SCO's launch page (inside the player's frame) and the content frame inside it."""
-    sco = page.frame_locator("iframe.player-frame")
-    return sco, sco.frame_locator("#contentFrame")
-
-
-def next_pages(page, count: int) -> None:
-    sco, content = golf_frame(page)
-    for _ in range(count):
-        sco.locator("#butNext").click()
-    content.locator("h1").first.wait_for()
-
-
-def take_the_knowledge_check(page) -> None:
-    """Answer every question right: the golf quiz marks the right answers' rows with correctAnswer,
-    and shows the numeric answers in brackets."""
-    from playwright.sync_api import expect
-
-    _, quiz = golf_frame(page)
-    expect(quiz.locator("h1")).to_have_text("Knowledge Check")
-    for choice in quiz.locator(".correctAnswer input[type=radio]").all():
-        choice.check()
-    for box in quiz.locator(".correctAnswer input[type=text]").all():
-        hint = box.locator("xpath=..").inner_text()
-        box.fill(re.search(r"\((\d+)\)", hint).group(1))
-    quiz.locator("input[type=button][value='Submit Answers']").click()
-    expect(quiz.locator("#test h3").first).to_have_text("Score: 100")
 
 
 def state_of(course) -> UnitState:
@@ -453,3 +378,32 @@ def test_the_scorm2004_api_answers_with_the_standard_error_codes_and_saves_on_un
     left = state_when(page, campus, course, lambda s: s.location == "page-9", "the unload beacon")
     assert (left.total_time_seconds, left.sessions) == (180, 1)
     assert left.data["adl.nav.request"] == "{target=item-2}choice"
+
+
+def test_a_scorm2004_completion_threshold_lets_the_progress_measure_decide_in_the_browser(
+    browser, live_server, campus
+):
+    course, _, _ = scorm_course(campus["group"], format="scorm2004", title="Threshold check",
+                                completion_threshold=Decimal("0.75"))
+    page, _ = open_page(browser)
+    sign_in(page, live_server)
+    start(page, live_server, campus, course)
+
+    calls = page.evaluate("""() => {
+        const api = window.API_1484_11, out = [];
+        const call = (label, fn) => out.push([label, String(fn())]);
+        api.Initialize("");
+        call("threshold", () => api.GetValue("cmi.completion_threshold"));
+        call("says completed at half", () => (api.SetValue("cmi.completion_status", "completed"),
+                                              api.SetValue("cmi.progress_measure", "0.5"),
+                                              api.GetValue("cmi.completion_status")));
+        call("reaches the threshold", () => (api.SetValue("cmi.progress_measure", "0.75"),
+                                             api.GetValue("cmi.completion_status")));
+        call("commit", () => api.Commit(""));
+        return out;
+    }""")
+
+    assert calls == [["threshold", "0.75"], ["says completed at half", "incomplete"],
+                     ["reaches the threshold", "completed"], ["commit", "true"]]
+    saved = state_when(page, campus, course, lambda s: s.lesson_status == "completed", "the completion")
+    assert saved.progress == 100

@@ -46,9 +46,10 @@ def group():
     return GroupFactory()
 
 
-def state_in(group, *, format="scorm12", units=1, mastery=None, learner=None):
+def state_in(group, *, format="scorm12", units=1, mastery=None, learner=None, completion_threshold=None):
     learner = learner or learner_in(group, first_name="Lena", last_name="Berg", username="lena")
-    course, _, made = scorm_course(group, format=format, units=units, mastery=mastery)
+    course, _, made = scorm_course(group, format=format, units=units, mastery=mastery,
+                                   completion_threshold=completion_threshold)
     attempt = started(learner, course)
     return unit_state_for(attempt=attempt, unit_id=made[0].pk)
 
@@ -187,6 +188,35 @@ def test_scorm2004_scaled_passing_score_decides_success_over_what_the_content_sa
 
     saved = UnitState.objects.select_related("attempt").get(pk=state.pk)
     assert (saved.success_status, saved.attempt.status) == ("failed", LearningStatus.FAILED)
+
+
+@pytest.mark.parametrize(
+    ("elements", "status"),
+    [
+        ({"cmi.progress_measure": "0.74", "cmi.completion_status": "completed"}, "incomplete"),
+        ({"cmi.progress_measure": "0.75", "cmi.completion_status": "incomplete"}, "completed"),
+        ({"cmi.progress_measure": "0.9"}, "completed"),
+        ({"cmi.completion_status": "completed"}, "completed"),  # no measure: what the content says
+    ],
+)
+def test_scorm2004_completion_threshold_lets_the_progress_measure_decide(elements, status):
+    record = record_of(version="scorm2004", elements=elements, rules=UnitRules(completion_threshold=Decimal("0.75")))
+
+    assert record.lesson_status == status
+
+
+def test_a_scorm2004_unit_with_a_threshold_completes_by_its_progress_measure(group):
+    state = state_in(group, format="scorm2004", completion_threshold=Decimal("0.8"))
+
+    commit(state, 1, {"cmi.progress_measure": "0.5", "cmi.completion_status": "completed"})
+    halfway = UnitState.objects.get(pk=state.pk)
+    commit(state, 2, {"cmi.progress_measure": "0.8"})
+
+    saved = UnitState.objects.select_related("attempt").get(pk=state.pk)
+    assert (halfway.lesson_status, halfway.progress) == ("incomplete", 50)
+    assert (saved.lesson_status, saved.progress, saved.attempt.status) == ("completed", 100, LearningStatus.COMPLETED)
+    initial = runtime_initial(state=saved, unit=saved.unit, user=saved.attempt.enrollment.user)
+    assert initial["cmi.completion_threshold"] == "0.8"
 
 
 def test_scorm2004_unknown_completion_changes_no_status(group):

@@ -95,6 +95,30 @@ def test_a_scorm_package_becomes_a_package_course_with_its_units_and_files(tmp_p
     assert Placement.objects.filter(course=course).count() == 0
 
 
+def test_a_scorm2004_units_completion_threshold_and_passing_measure_are_stored(tmp_path, media):
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest identifier="com.example.measure" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" '
+        'xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">'
+        "<metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>"
+        '<organizations default="org"><organization identifier="org"><title>Measured</title>'
+        '<item identifier="item-1" identifierref="res-1"><title>Lesson</title>'
+        '<adlcp:completionThreshold completedByMeasure="true" minProgressMeasure="0.85"/>'
+        '<imsss:sequencing><imsss:objectives><imsss:primaryObjective satisfiedByMeasure="true">'
+        "<imsss:minNormalizedMeasure>0.7</imsss:minNormalizedMeasure></imsss:primaryObjective>"
+        "</imsss:objectives></imsss:sequencing></item></organization></organizations>"
+        '<resources><resource identifier="res-1" type="webcontent" adlcp:scormType="sco" href="index.html">'
+        '<file href="index.html"/></resource></resources></manifest>'
+    )
+    path = write(tmp_path / "measured.zip", zip_bytes({"imsmanifest.xml": manifest, "index.html": "<p>Lesson</p>"}))
+
+    result = package_import(academy=AcademyFactory(), source=path, filename="measured.zip", by=None)
+
+    unit = result.package.units.get()
+    assert (result.package.format, unit.completion_threshold, unit.mastery_score) == (
+        "scorm2004", Decimal("0.85"), Decimal("70.00"))
+
+
 def test_an_aicc_package_from_a_file_object_takes_its_description_and_lands_in_the_group(media):
     academy = AcademyFactory()
     group = GroupFactory(academy=academy, name="Safety team")

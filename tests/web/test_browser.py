@@ -5,37 +5,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from coursebridge.catalog.services import course_archive
+from tests.browser import chromium_context
 from tests.factories import PASSWORD, AcademyFactory, CategoryFactory, CourseFactory, GroupFactory, learner_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOT = Path(settings.VAR_DIR) / "screenshots" / "catalogue.png"
 
 
 @pytest.fixture
 def page(monkeypatch):
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed: run `make browser-deps` as root")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
+    with chromium_context(monkeypatch, timeout_ms=10_000) as context:
         yield context.new_page()
-        context.close()
-        browser.close()
-        # ORM calls made while Playwright ran opened connections in its context: close them here, or
-        # PostgreSQL refuses to drop the test database at the end of the session.
-        connections.close_all()
 
 
 @pytest.fixture

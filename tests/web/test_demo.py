@@ -80,7 +80,8 @@ def test_demo_loads_what_it_was_designed_to_hold():
         "in_progress": 22, "failed": 10, "completed": 8, "passed": 6, "not_started": 6,
     }
     assert Attempt.objects.filter(academy=academy).count() == 47
-    assert result.logins == list(demo.DEMO_LOGINS)
+    assert result.logins == [*demo.DEMO_LOGINS, ("Marketplace admin", "market-admin", "demo-password"),
+                             ("Marketplace API client", "demo-academy-client", "demo-academy-secret")]
 
 
 def test_every_course_opens_a_public_https_page_and_provider_courses_are_read_only():

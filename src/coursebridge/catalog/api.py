@@ -485,8 +485,12 @@ def placement_list(request: HttpRequest, slug: str, course_id: int, page: Query[
     academy = academy_of(request, slug)
     require_admin(request, academy)
     course = course_in(academy, course_id)
-    placements = Placement.objects.filter(course=course).select_related("group").order_by("group__path", "kind")
-    return paginate(request, placements, page)
+    return paginate(request, _placements_of(course), page)
+
+
+def _placements_of(course: Course) -> QuerySet[Placement]:
+    """The course's placements in the order the API lists them: by group in tree order, then kind."""
+    return Placement.objects.filter(course=course).select_related("group").order_by("group__path", "kind")
 
 
 @router.post(
@@ -505,8 +509,7 @@ def placement_add(
     course = course_in(academy, course_id)
     group = group_in(academy, payload.group_id, field="group_id")
     services.placement_add(course=course, group=group, kinds=[str(k) for k in payload.kinds])
-    placements = Placement.objects.filter(course=course).select_related("group").order_by("group__path", "kind")
-    return paginate(request, placements, page)
+    return paginate(request, _placements_of(course), page)
 
 
 @router.delete(
@@ -524,8 +527,7 @@ def placement_remove(
     course = course_in(academy, course_id)
     group = group_in(academy, payload.group_id, field="group_id")
     services.placement_remove(course=course, group=group, kinds=[str(k) for k in payload.kinds])
-    placements = Placement.objects.filter(course=course).select_related("group").order_by("group__path", "kind")
-    return paginate(request, placements, page)
+    return paginate(request, _placements_of(course), page)
 
 
 class ExportIn(InputSchema):

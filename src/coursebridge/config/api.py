@@ -14,6 +14,9 @@ from ninja import NinjaAPI
 from coursebridge.accounts.api import router as accounts_router
 from coursebridge.accounts.services import api_token_authenticate
 from coursebridge.catalog.api import router as catalog_router
+from coursebridge.connectors.api import router as connectors_router
+from coursebridge.connectors.providers.opensesame.api import router as opensesame_router
+from coursebridge.connectors.providers.opensesame.webhook import router as opensesame_webhook_router
 from coursebridge.content.api import router as content_router
 from coursebridge.core.api import (
     BearerTokenAuth,
@@ -24,6 +27,9 @@ from coursebridge.core.api import (
     json_method_not_allowed,
 )
 from coursebridge.learning.api import router as learning_router
+from coursebridge.programs.api import router as programs_router
+from coursebridge.records.api import router as records_router
+from coursebridge.reporting.api import router as reporting_router
 
 DESCRIPTION = """
 The academy's REST API.
@@ -77,3 +83,9 @@ api.add_router("", catalog_router)
 api.add_router("", learning_router)
 api.add_router("", content_router)
 api.add_router("", jobs_router)
+api.add_router("", records_router)
+api.add_router("", connectors_router)
+api.add_router("", programs_router)
+api.add_router("", reporting_router)
+api.add_router("", opensesame_router)
+api.add_router("", opensesame_webhook_router)

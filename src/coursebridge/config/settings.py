@@ -50,7 +50,12 @@ INSTALLED_APPS = [
     "coursebridge.catalog",
     "coursebridge.learning",
     "coursebridge.content",
+    "coursebridge.records",
     "coursebridge.web",
+    "coursebridge.marketplace",
+    "coursebridge.connectors",
+    "coursebridge.programs",
+    "coursebridge.reporting",
 ]
 
 MIDDLEWARE = [

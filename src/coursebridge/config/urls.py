@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("jobs/", include("coursebridge.core.urls")),
     path("content/", include("coursebridge.content.urls")),
+    path("marketplace/", include("coursebridge.marketplace.urls")),
     path("", include("coursebridge.web.urls")),
 ]
 

@@ -13,6 +13,7 @@ AU on another host). Pure code: no Django.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import posixpath
@@ -39,14 +40,10 @@ def decode_text(data: bytes, filename: str, warnings: list[str]) -> str:
     """Text of a course file: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order
     mark, else Windows-1252 (with a warning)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
     warnings.append(f"{filename} is not UTF-8; it is read as Windows-1252.")
     return data.decode("cp1252", errors="replace")
 

@@ -11,6 +11,7 @@ sends is learner data: nothing here logs aicc_data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -20,16 +21,20 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlencode, urlsplit, urlunsplit
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from coursebridge.content import hacp
 from coursebridge.content.models import AiccSession, Unit, UnitState
-from coursebridge.content.tracking import unit_state_record
+from coursebridge.content.tracking import STATUS_RANK, unit_state_record, unit_state_record_without_roll_up
+from coursebridge.learning.models import Attempt
 
 SESSION_IDLE = timedelta(hours=24)
+# Sessions unused for this long are deleted by a daily task; the admin's view of an attempt lists
+# the ones kept (the unit state counts every session in `sessions` either way).
+SESSION_KEPT = timedelta(days=90)
 # Launch parameter names: CMI001 calls them case-insensitive, but content reads them with one exact
 # spelling, some in lower case and some in upper case, so both are sent.
 SID_NAMES = ("aicc_sid", "AICC_SID")
@@ -53,6 +58,14 @@ def new_session(*, state: UnitState, now: datetime | None = None) -> str:
         academy_id=state.academy_id, state=state, sid_hash=sid_hash(sid), last_seen_at=now or timezone.now()
     )
     return sid
+
+
+def aicc_sessions_purge(*, now: datetime | None = None) -> int:
+    """Delete the HACP sessions last seen more than SESSION_KEPT ago (long unusable: they expire
+    after SESSION_IDLE); returns how many. What they recorded stays on the unit states."""
+    cutoff = (now or timezone.now()) - SESSION_KEPT
+    deleted, _ = AiccSession.objects.filter(last_seen_at__lt=cutoff).delete()
+    return deleted
 
 
 def _package_file_url(request: HttpRequest, unit: Unit, path: str) -> str:
@@ -105,35 +118,63 @@ def aicc_launch_url(*, request: HttpRequest, state: UnitState) -> str:
 @dataclass(frozen=True)
 class OpenSession:
     """What the commands need of a session, read in one query: the session row, and of its unit
-    state and AU only what PutParam and the password check use."""
+    state, attempt and AU what PutParam and the password check use. `usable`: not exited and seen
+    within SESSION_IDLE."""
 
     pk: int
     state_id: int
-    last_seen_at: datetime
+    usable: bool
     got_params: bool
     put_params: bool
-    exited_at: datetime | None
     session_time_seconds: int
+    lesson_status: str
     score_raw: Decimal | None
+    score_max: Decimal | None
+    score_min: Decimal | None
+    attempt_id: int
+    enrollment_id: int
     mastery_score: Decimal | None
     au_password: str
 
 
-_SESSION_COLUMNS = (
-    "pk", "state_id", "last_seen_at", "got_params", "put_params", "exited_at", "session_time_seconds",
-    "state__score_raw", "state__unit__mastery_score", "state__unit__au_password",
-)
+@functools.cache
+def _session_query() -> str:
+    # Every HACP message starts here, so it is one statement written once (the ORM would build it
+    # again for each message).
+    return (
+        "SELECT s.id, s.state_id, s.exited_at IS NULL AND s.last_seen_at >= %s, s.got_params, s.put_params, "
+        "s.session_time_seconds, st.lesson_status, st.score_raw, st.score_max, st.score_min, st.attempt_id, "
+        "a.enrollment_id, u.mastery_score, u.au_password "
+        f"FROM {AiccSession._meta.db_table} s "
+        f"JOIN {UnitState._meta.db_table} st ON st.id = s.state_id "
+        f"JOIN {Unit._meta.db_table} u ON u.id = st.unit_id "
+        f"JOIN {Attempt._meta.db_table} a ON a.id = st.attempt_id "
+        "WHERE s.sid_hash = %s"
+    )
 
 
-def _find_session(session_id: str) -> OpenSession | None:
+def _decimal(value: object) -> Decimal | None:
+    """A decimal column as read by a plain cursor (SQLite answers with an int or a float)."""
+    return None if value is None else Decimal(str(value))
+
+
+def _find_session(session_id: str, now: datetime) -> OpenSession | None:
     if not session_id or len(session_id) > 200:
         return None
-    rows = AiccSession.objects.filter(sid_hash=sid_hash(session_id)).values_list(*_SESSION_COLUMNS)[:1]
-    return next((OpenSession(*row) for row in rows), None)
-
-
-def _usable(session: OpenSession, now: datetime) -> bool:
-    return session.exited_at is None and now - session.last_seen_at <= SESSION_IDLE
+    cutoff = connection.ops.adapt_datetimefield_value(now - SESSION_IDLE)
+    with connection.cursor() as cursor:
+        cursor.execute(_session_query(), [cutoff, sid_hash(session_id)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (pk, state_id, usable, got_params, put_params, seconds, status, raw, high, low, attempt_id, enrollment_id,
+     mastery, password) = row
+    return OpenSession(
+        pk=pk, state_id=state_id, usable=bool(usable), got_params=bool(got_params), put_params=bool(put_params),
+        session_time_seconds=seconds, lesson_status=status, score_raw=_decimal(raw), score_max=_decimal(high),
+        score_min=_decimal(low), attempt_id=attempt_id, enrollment_id=enrollment_id, mastery_score=_decimal(mastery),
+        au_password=password,
+    )
 
 
 def _password_accepted(session: OpenSession, password: str) -> bool:
@@ -157,8 +198,8 @@ def hacp_handle(body: bytes | str | hacp.HacpRequest, *, now: datetime | None = 
     if request.command not in hacp.COMMANDS:
         return hacp.response(hacp.INVALID_COMMAND)
     now = now or timezone.now()
-    session = _find_session(request.session_id)
-    if session is None or not _usable(session, now):
+    session = _find_session(request.session_id, now)
+    if session is None or not session.usable:
         return hacp.response(hacp.INVALID_SESSION)
     if not _password_accepted(session, request.au_password):
         return hacp.response(hacp.INVALID_PASSWORD)
@@ -239,41 +280,73 @@ def _put_param(session: OpenSession, data: hacp.AiccData, now: datetime) -> str:
             raw_data[name] = data.pairs(name)
     if data.group("comments") is not None:
         raw_data["comments"] = data.group("comments")
-    # Time is the time of this session so far: only its increase since the session's last report is
-    # added, so a repeated PutParam never counts the same minutes twice. The session row is updated
-    # only if its time is still the one read; when another message of the same session changed it
-    # meanwhile, the row is locked and read again.
-    seen = session.session_time_seconds
+    location, suspend_data = core.get("lesson_location"), data.group("core_lesson")
     with transaction.atomic():
-        changed = AiccSession.objects.filter(pk=session.pk, exited_at__isnull=True, session_time_seconds=seen).update(
-            last_seen_at=now, put_params=True, session_time_seconds=_session_total(seen, reported)
-        )
-        if not changed:
-            locked = (
-                AiccSession.objects.select_for_update()
-                .filter(pk=session.pk, exited_at__isnull=True)
-                .values_list("session_time_seconds", flat=True)
-                .first()
+        seen = _advance_session_time(session, reported, now)
+        if seen is None:
+            return hacp.response(hacp.INVALID_SESSION)
+        add_seconds = _session_total(seen, reported) - seen
+        if _rolls_up(session, status, score) or any(not isinstance(value, str) for value in raw_data.values()):
+            unit_state_record(
+                state_id=session.state_id, lesson_status=status, exit_mode=exit_mode, location=location,
+                suspend_data=suspend_data, score_raw=score.raw if score else None,
+                score_max=score.max if score else None, score_min=score.min if score else None,
+                add_seconds=add_seconds, data=raw_data,
             )
-            if locked is None:
-                return hacp.response(hacp.INVALID_SESSION)
-            seen = locked
-            AiccSession.objects.filter(pk=session.pk).update(
-                last_seen_at=now, put_params=True, session_time_seconds=_session_total(seen, reported)
+        else:
+            unit_state_record_without_roll_up(
+                state_id=session.state_id, attempt_id=session.attempt_id, enrollment_id=session.enrollment_id,
+                exit_mode=exit_mode, location=location, suspend_data=suspend_data, add_seconds=add_seconds,
+                data=raw_data, now=now,
             )
-        unit_state_record(
-            state_id=session.state_id,
-            lesson_status=status,
-            exit_mode=exit_mode,
-            location=core.get("lesson_location"),
-            suspend_data=data.group("core_lesson"),
-            score_raw=score.raw if score else None,
-            score_max=score.max if score else None,
-            score_min=score.min if score else None,
-            add_seconds=_session_total(seen, reported) - seen,
-            data=raw_data,
-        )
     return hacp.response(hacp.SUCCESS)
+
+
+def _rolls_up(session: OpenSession, status: str | None, score: hacp.Score | None) -> bool:
+    """Whether the report may change what the attempt is rolled up from: a better status than the
+    one read with the session, or a score that differs from it. Read before the report's transaction,
+    the state may have moved on since; that only matters for what this report adds, and a report that
+    neither betters the status nor changes the score adds only time, bookmark and suspend data."""
+    if status and STATUS_RANK[status] > STATUS_RANK.get(session.lesson_status, 0):
+        return True
+    if score is None:
+        return False
+    return (score.raw != session.score_raw or (score.max is not None and score.max != session.score_max)
+            or (score.min is not None and score.min != session.score_min))
+
+
+@functools.cache
+def _advance_query() -> str:
+    return (
+        f"UPDATE {AiccSession._meta.db_table} SET last_seen_at = %s, put_params = %s, session_time_seconds = %s "
+        "WHERE id = %s AND exited_at IS NULL AND session_time_seconds = %s"
+    )
+
+
+def _advance_session_time(session: OpenSession, reported: int | None, now: datetime) -> int | None:
+    """Move the session's time to what the AU reported (session time so far) and return the time it
+    had before, so that only the increase is added: a repeated PutParam never counts the same minutes
+    twice. The row is updated only if its time is still the one read with the session; when another
+    message of the session changed it meanwhile, the row is locked and read again. None when the
+    session has exited meanwhile. Call inside a transaction."""
+    seen = session.session_time_seconds
+    with connection.cursor() as cursor:
+        cursor.execute(_advance_query(), [connection.ops.adapt_datetimefield_value(now), True,
+                                          _session_total(seen, reported), session.pk, seen])
+        if cursor.rowcount:
+            return seen
+    locked = (
+        AiccSession.objects.select_for_update()
+        .filter(pk=session.pk, exited_at__isnull=True)
+        .values_list("session_time_seconds", flat=True)
+        .first()
+    )
+    if locked is None:
+        return None
+    AiccSession.objects.filter(pk=session.pk).update(
+        last_seen_at=now, put_params=True, session_time_seconds=_session_total(locked, reported)
+    )
+    return locked
 
 
 def _session_total(seen: int, reported: int | None) -> int:

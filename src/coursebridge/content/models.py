@@ -62,6 +62,8 @@ class Unit(models.Model):
     parameters = models.CharField(max_length=2000, blank=True)
     is_sco = models.BooleanField(default=True)
     mastery_score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    # SCORM 2004 adlcp:completionThreshold (0..1): with a progress measure, it decides completion.
+    completion_threshold = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     max_score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     max_time_allowed = models.CharField(max_length=40, blank=True)
     time_limit_action = models.CharField(max_length=40, blank=True)

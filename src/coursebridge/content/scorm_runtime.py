@@ -125,6 +125,7 @@ class UnitRules:
 
     mastery_score: Decimal | None = None  # SCORM 1.2 adlcp:masteryscore, 0-100
     scaled_passing_score: Decimal | None = None  # SCORM 2004, -1..1
+    completion_threshold: Decimal | None = None  # SCORM 2004, 0..1
 
 
 @dataclass(frozen=True)
@@ -203,13 +204,16 @@ def record_of(
         seconds = _seconds(parse_timespan_12(session)) if session else None
     else:
         completion = elements.get("cmi.completion_status")
+        measure = elements.get("cmi.progress_measure")
+        if rules.completion_threshold is not None and measure:
+            # With a completion threshold, the progress measure decides (SCORM 2004 RTE 4.2.4).
+            completion = "completed" if Decimal(measure) >= rules.completion_threshold else "incomplete"
         values["lesson_status"] = completion if completion in {"completed", "incomplete", "not attempted"} else None
         success = elements.get("cmi.success_status")
         scaled = values.get("score_scaled") if "score_scaled" in values else current_scaled
         if rules.scaled_passing_score is not None and scaled is not None:
             success = "passed" if scaled >= rules.scaled_passing_score else "failed"
         values["success_status"] = success
-        measure = elements.get("cmi.progress_measure")
         if measure:
             values["progress"] = int((Decimal(measure) * 100).to_integral_value(rounding=ROUND_HALF_UP))
         exit_value = elements.get("cmi.exit")
@@ -225,10 +229,11 @@ def unit_rules(unit: Unit) -> UnitRules:
     """The unit's mastery score is a percentage: SCORM 1.2 adlcp:masteryscore as is; for SCORM 2004
     the import stored the primary objective's minNormalizedMeasure times 100, the scaled passing
     score divided back here."""
-    if unit.mastery_score is None:
-        return UnitRules()
     if unit.package.format == PackageFormat.SCORM2004:
-        return UnitRules(scaled_passing_score=unit.mastery_score / 100)
+        return UnitRules(
+            scaled_passing_score=None if unit.mastery_score is None else unit.mastery_score / 100,
+            completion_threshold=unit.completion_threshold,
+        )
     return UnitRules(mastery_score=unit.mastery_score)
 
 
@@ -368,6 +373,7 @@ def runtime_initial(*, state: UnitState, unit: Unit, user: User) -> dict[str, st
             "cmi.score.max": _text(state.score_max),
             "cmi.progress_measure": _text(Decimal(state.progress) / 100) if "cmi.progress_measure" in data else None,
             "cmi.scaled_passing_score": _text(rules.scaled_passing_score),
+            "cmi.completion_threshold": _text(rules.completion_threshold),
             "cmi.max_time_allowed": unit.max_time_allowed or None,
             "cmi.time_limit_action": unit.time_limit_action or "continue,no message",
             **_kept(data, ("cmi.objectives.", "cmi.interactions.", "cmi.comments_from_learner.",

@@ -198,6 +198,9 @@ def _unit_row(package: Package, position: int, unit: ParsedUnit) -> Unit:
         is_sco=unit.is_sco,
         mastery_score=score(unit.mastery_score),
         max_score=score(unit.max_score),
+        completion_threshold=(
+            None if unit.completion_threshold is None else unit.completion_threshold.quantize(Decimal("0.0001"))
+        ),
         max_time_allowed=unit.max_time_allowed[:40],
         time_limit_action=unit.time_limit_action[:40],
         core_vendor=unit.core_vendor,

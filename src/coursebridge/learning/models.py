@@ -66,6 +66,12 @@ class Enrollment(Progress):
         indexes = [
             models.Index(fields=["academy", "user"]),
             models.Index(fields=["academy", "course"]),
+            # The dashboards read these indexes alone, never the table: status counts, completions over
+            # time (a range), each learner's and each course's counts.
+            models.Index(fields=["academy", "status"], name="enrollment_academy_status"),
+            models.Index(fields=["academy", "completed_at", "status"], name="enrollment_academy_completed"),
+            models.Index(fields=["academy", "user", "status"], name="enrollment_user_status"),
+            models.Index(fields=["academy", "course", "status"], name="enrollment_course_status"),
         ]
 
     def __str__(self) -> str:
@@ -87,3 +93,36 @@ class Attempt(Progress):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.enrollment}"
+
+
+class ActivityDay(models.Model):
+    """One learner's activity in one course on one day (UTC), per time source: what dashboards chart
+    over time. `cumulative_seconds` is the learner's total time in the course for that source at the
+    end of the day; `seconds` is that day's part (the increase since the learner's previous row of
+    the same source), so a day re-recorded with the same total changes nothing. Measured time comes
+    from tracking, estimated ("theoretical") time from provider statistics: the two are never added
+    together without saying so."""
+
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    time_source = models.CharField(max_length=12, choices=TimeSource.choices)
+    seconds = models.PositiveIntegerField(default=0)
+    cumulative_seconds = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0)  # at the end of the day, 0-100
+
+    class Meta:
+        ordering = ["day", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course", "time_source", "day"], name="unique_activity_day"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="activity_day_progress_0_100"),
+        ]
+        indexes = [
+            models.Index(fields=["academy", "day"]),
+            # The dashboards' charts over time read this index alone.
+            models.Index(fields=["academy", "day", "user", "time_source", "seconds"], name="activity_day_dashboard"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.course_id} on {self.day}: {self.seconds}s {self.time_source}"

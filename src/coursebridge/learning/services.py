@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -16,10 +17,12 @@ from coursebridge.catalog.selectors import course_visible_to_learner
 from coursebridge.core.errors import DomainError, LaunchRefused, NotFound
 from coursebridge.learning.models import (
     FINISHED_STATUSES,
+    ActivityDay,
     Attempt,
     Enrollment,
     EntryPoint,
     LearningStatus,
+    TimeSource,
 )
 
 
@@ -213,3 +216,49 @@ def _roll_up(*, enrollment: Enrollment) -> None:
     completions = [a.completed_at for a in attempts if a.completed_at and a.status != LearningStatus.FAILED]
     enrollment.completed_at = min(completions) if completions else None
     enrollment.save()
+
+
+def activity_day_record(
+    *,
+    academy_id: int,
+    user_id: int,
+    course_id: int,
+    day: date,
+    time_source: str,
+    cumulative_seconds: int,
+    progress: int,
+) -> ActivityDay:
+    """Record where a learner stood in a course at the end of `day`: their total time for that
+    source, and their progress. The day's seconds are the increase over the learner's latest earlier
+    day of that source (never negative: a total that went down counts 0), and the next recorded day's
+    part follows when a day is recorded late. Recording the same day again replaces it, so re-running
+    a day's statistics changes nothing."""
+    if time_source not in TimeSource.values:
+        raise DomainError(f"Time source is one of {', '.join(TimeSource.values)}.", field="time_source")
+    if not 0 <= cumulative_seconds <= MAX_SECONDS:
+        raise DomainError("Time spent is a number of seconds, at least 0.", field="cumulative_seconds")
+    if not 0 <= progress <= 100:
+        raise DomainError("Progress is a percentage from 0 to 100.", field="progress")
+    with transaction.atomic():
+        earlier = (
+            ActivityDay.objects.filter(user_id=user_id, course_id=course_id, time_source=time_source, day__lt=day)
+            .order_by("-day")
+            .values_list("cumulative_seconds", flat=True)
+            .first()
+        )
+        row, _ = ActivityDay.objects.update_or_create(
+            user_id=user_id, course_id=course_id, time_source=time_source, day=day,
+            defaults={
+                "academy_id": academy_id, "cumulative_seconds": cumulative_seconds, "progress": progress,
+                "seconds": max(0, cumulative_seconds - (earlier or 0)),
+            },
+        )
+        later = (
+            ActivityDay.objects.filter(user_id=user_id, course_id=course_id, time_source=time_source, day__gt=day)
+            .order_by("day")
+            .first()
+        )
+        if later is not None:
+            ActivityDay.objects.filter(pk=later.pk).update(
+                seconds=max(0, later.cumulative_seconds - cumulative_seconds))
+    return row

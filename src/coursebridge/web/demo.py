@@ -34,11 +34,17 @@ from coursebridge.catalog.services import (
     provider_categories_ensure,
 )
 from coursebridge.config.paths import PROJECT_DIR
+from coursebridge.connectors.demo import demo_connections
+from coursebridge.connectors.providers.opensesame.demo import demo_opensesame
 from coursebridge.content import demo_packages
 from coursebridge.content.services import package_files_delete, package_import
+from coursebridge.core.demo import demo_parts_delete, demo_parts_load
 from coursebridge.core.errors import Conflict
 from coursebridge.learning.models import Attempt, Enrollment, LearningStatus
 from coursebridge.learning.services import attempt_record_progress, enrollment_create, launch_course
+from coursebridge.programs import demo as programs_demo
+from coursebridge.records import demo as records_demo
+from coursebridge.reporting import demo as reporting_demo
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Academy"
@@ -477,7 +483,13 @@ def demo_load() -> DemoResult:
         change = course_archive if action == "archive" else course_deactivate
         courses[title] = change(course=courses[title], reason=reason, by=users["admin"])
     _spread_over_time(academy, rng)
-    return DemoResult(academy=academy)
+    records_demo.records_demo_load(academy=academy, admin=users["admin"])
+    demo_connections(group=groups["data"])
+    programs_demo.demo_load(academy=academy)
+    reporting_demo.demo_load(academy=academy)
+    demo_opensesame(group=groups["root"])
+    # The provider's side (the marketplace) registers its part of the demo with core.
+    return DemoResult(academy=academy, logins=[*DEMO_LOGINS, *demo_parts_load()])
 
 
 @transaction.atomic
@@ -485,8 +497,10 @@ def demo_delete() -> bool:
     """Remove the demo academy, its users and the demo site admin. False when there was none."""
     academy = Academy.objects.filter(slug=DEMO_SLUG).first()
     User.objects.filter(username=SITE_ADMIN_USERNAME, academy__isnull=True, is_superuser=True).delete()
+    demo_parts_delete()
     if academy is None:
         return False
+    programs_demo.demo_delete(academy=academy)
     Enrollment.objects.filter(academy=academy).delete()
     Course.objects.filter(academy=academy).delete()
     categories = list(Category.objects.filter(academy=academy))

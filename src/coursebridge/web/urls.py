@@ -3,7 +3,11 @@ for the signed-in user (their own, or any for a site admin) before a view runs."
 
 from django.urls import include, path
 
+from coursebridge.connectors.urls import academy_urlpatterns as connectors_academy_patterns
 from coursebridge.content.urls import academy_urlpatterns as content_academy_patterns
+from coursebridge.programs.urls import academy_urlpatterns as programs_academy_patterns
+from coursebridge.records.urls import academy_urlpatterns as records_academy_patterns
+from coursebridge.reporting.urls import academy_urlpatterns as reporting_academy_patterns
 from coursebridge.web.views import categories, courses, groups, home, learner, tokens, users
 
 app_name = "web"
@@ -47,6 +51,10 @@ academy_patterns = [
 ]
 
 academy_patterns += content_academy_patterns
+academy_patterns += records_academy_patterns
+academy_patterns += connectors_academy_patterns
+academy_patterns += programs_academy_patterns
+academy_patterns += reporting_academy_patterns
 
 urlpatterns = [
     path("", home.home, name="home"),

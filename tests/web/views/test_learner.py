@@ -106,7 +106,7 @@ def test_catalogue_page_has_the_live_search_box_and_works_without_javascript(sch
     content = client_for(learner).get(url("catalogue", academy)).content.decode()
 
     assert f'hx-get="{url("catalogue", academy)}"' in content
-    assert 'hx-trigger="keyup changed delay:300ms, search"' in content
+    assert 'hx-trigger="input changed delay:300ms, search"' in content
     assert 'hx-target="#results"' in content
     assert f'<form class="search" method="get" action="{url("catalogue", academy)}"' in content
     assert "/static/web/htmx.min.js" in content

@@ -398,6 +398,16 @@
     return values["cmi.success_status"];
   }
 
+  function completionStatus() {
+    // SCORM 2004: with a completion threshold, the progress measure decides completion.
+    var threshold = values["cmi.completion_threshold"];
+    var measure = values["cmi.progress_measure"];
+    if (threshold !== undefined && threshold !== "" && measure !== undefined && measure !== "") {
+      return parseFloat(measure) >= parseFloat(threshold) ? "completed" : "incomplete";
+    }
+    return values["cmi.completion_status"];
+  }
+
   // --- GetValue / SetValue ---------------------------------------------------------------------
 
   function getValue(name) {
@@ -438,6 +448,10 @@
     if (is2004 && name === "cmi.success_status") {
       ok();
       return successStatus();
+    }
+    if (is2004 && name === "cmi.completion_status" && "cmi.completion_status" in values) {
+      ok();
+      return completionStatus();
     }
     if (!(name in values)) {
       if (is2004) {

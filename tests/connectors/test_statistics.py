@@ -1,0 +1,183 @@
+"""Learner statistics from the fake OpenClassrooms server: progress, estimated time, every
+enrollment of the learner in the course, learners matched by email, unknown ones kept aside."""
+
+import datetime
+
+import pytest
+
+from coursebridge.catalog.models import Course
+from coursebridge.connectors.models import UnmatchedStatistic
+from coursebridge.connectors.statistics import activity_days_record
+from coursebridge.connectors.sync import connection_sync
+from coursebridge.learning.models import ActivityDay, Attempt, Enrollment, EntryPoint
+from coursebridge.learning.services import activity_day_record, enrollment_create, launch_course
+from tests.connectors.factories import fast_session, openclassrooms_connection
+from tests.factories import AcademyFactory, GroupFactory, learner_in
+from tests.fakes.openclassrooms import FakeOpenClassrooms, fake_course, fake_statistic
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 11, 20)
+
+
+@pytest.fixture
+def fake():
+    with FakeOpenClassrooms() as server:
+        server.courses = [fake_course("1", "Python"), fake_course("2", "SQL", duration_minutes=120)]
+        yield server
+
+
+@pytest.fixture
+def team():
+    academy = AcademyFactory(slug="oc-stats")
+    return GroupFactory(academy=academy, name="Data team")
+
+
+def sync(connection, day=DAY):
+    return connection_sync(connection_id=connection.pk, session=fast_session(connection), day=day)
+
+
+def enrollment_rows(user):
+    return sorted(
+        (e.course.external_id, e.entry_key, e.status, e.progress, e.time_spent_seconds, e.time_source)
+        for e in Enrollment.objects.filter(user=user).select_related("course")
+    )
+
+
+def test_progress_and_theoretical_time_reach_the_learner_matched_by_email_in_any_case(fake, team):
+    ada = learner_in(team, username="ada", email="Ada.Lovelace@Example.org")
+    fake.statistics[DAY.isoformat()] = [
+        fake_statistic("ada.lovelace@example.ORG", "1", 40),  # 40% of 600 minutes = 240 minutes
+        fake_statistic("ADA.LOVELACE@example.org", "2", 100, minutes=120),
+    ]
+    connection = openclassrooms_connection(team, fake)
+
+    run = sync(connection)
+
+    assert (run.statistics_rows, run.statistics_applied, run.statistics_unmatched) == (2, 2, 0)
+    assert enrollment_rows(ada) == [
+        ("1", "catalogue", "in_progress", 40, 14400, "theoretical"),
+        ("2", "catalogue", "completed", 100, 7200, "theoretical"),
+    ]
+    completed = Enrollment.objects.get(user=ada, course__external_id="2")
+    assert completed.completed_at is not None
+    assert sorted(ActivityDay.objects.values_list("course__external_id", "day", "time_source", "seconds",
+                                                  "cumulative_seconds", "progress")) == [
+        ("1", DAY, "theoretical", 14400, 14400, 40),
+        ("2", DAY, "theoretical", 7200, 7200, 100),
+    ]
+
+
+def test_every_enrollment_of_the_learner_in_the_course_is_updated(fake, team):
+    ada = learner_in(team, username="ada", email="ada@example.org")
+    connection = openclassrooms_connection(team, fake)
+    sync(connection)
+    python = Course.objects.get(external_id="1")
+    launch_course(user=ada, course=python)  # the catalogue entry, with an attempt in progress
+    enrollment_create(user=ada, course=python, entry_point=EntryPoint.SESSION, session_id=7)
+    fake.statistics[DAY.isoformat()] = [fake_statistic("ada@example.org", "1", 100)]
+
+    sync(connection)
+
+    assert enrollment_rows(ada) == [
+        ("1", "catalogue", "completed", 100, 36000, "theoretical"),
+        ("1", "session:7", "completed", 100, 36000, "theoretical"),
+    ]
+    assert Attempt.objects.filter(enrollment__user=ada).count() == 2
+
+
+def test_re_running_a_day_changes_nothing(fake, team):
+    ada = learner_in(team, username="ada", email="ada@example.org")
+    fake.statistics[DAY.isoformat()] = [fake_statistic("ada@example.org", "1", 40)]
+    connection = openclassrooms_connection(team, fake)
+    sync(connection)
+    before = (list(Enrollment.objects.values()), list(Attempt.objects.values()), list(ActivityDay.objects.values()))
+
+    sync(connection)
+
+    after = (list(Enrollment.objects.values()), list(Attempt.objects.values()), list(ActivityDay.objects.values()))
+    assert after == before
+    assert enrollment_rows(ada)[0][3] == 40
+
+
+def test_progress_never_goes_back_and_the_next_day_counts_only_its_part(fake, team):
+    learner_in(team, username="ada", email="ada@example.org")
+    connection = openclassrooms_connection(team, fake)
+    fake.statistics[DAY.isoformat()] = [fake_statistic("ada@example.org", "1", 40)]
+    sync(connection)
+    next_day = DAY + datetime.timedelta(days=1)
+    fake.statistics[next_day.isoformat()] = [fake_statistic("ada@example.org", "1", 30)]
+
+    sync(connection, day=next_day)
+
+    enrollment = Enrollment.objects.get()
+    assert (enrollment.progress, enrollment.time_spent_seconds) == (40, 10800)
+    assert list(ActivityDay.objects.order_by("day").values_list("day", "seconds", "cumulative_seconds")) == [
+        (DAY, 14400, 14400), (next_day, 0, 10800)]
+
+
+def test_unknown_emails_are_kept_aside_and_attach_when_the_learner_appears(fake, team):
+    fake.statistics[DAY.isoformat()] = [fake_statistic("grace@example.org", "1", 60),
+                                        fake_statistic("ada@example.org", "999", 10)]
+    connection = openclassrooms_connection(team, fake)
+
+    run = sync(connection)
+
+    assert (run.statistics_applied, run.statistics_unmatched) == (0, 2)
+    assert sorted(UnmatchedStatistic.objects.values_list("email", "course_external_id", "reason", "progress")) == [
+        ("ada@example.org", "999", "unknown_learner", 10),
+        ("grace@example.org", "1", "unknown_learner", 60),
+    ]
+
+    grace = learner_in(team, username="grace", email="Grace@Example.org")
+    fake.statistics[DAY.isoformat()] = []
+    run = sync(connection, day=DAY + datetime.timedelta(days=1))
+
+    assert run.statistics_applied == 1
+    assert enrollment_rows(grace) == [("1", "catalogue", "in_progress", 60, 21600, "theoretical")]
+    assert ActivityDay.objects.get(user=grace).day == DAY
+    assert list(UnmatchedStatistic.objects.values_list("email", flat=True)) == ["ada@example.org"]
+
+
+def test_an_unreadable_row_is_counted_and_the_others_apply(fake, team):
+    learner_in(team, username="ada", email="ada@example.org")
+    fake.statistics[DAY.isoformat()] = [fake_statistic("ada@example.org", "1", 140),
+                                        fake_statistic("ada@example.org", "2", 50, minutes=120)]
+    connection = openclassrooms_connection(team, fake)
+
+    run = sync(connection)
+
+    assert (run.failed, run.statistics_applied) == (1, 1)
+    assert run.errors == ["Statistics page 1, row 1: progress: Input should be less than or equal to 100."]
+
+
+def test_the_bulk_activity_days_follow_activity_day_record(team):
+    """The same days recorded one by one by learning.services and in bulk give the same rows."""
+    ada = learner_in(team, username="ada", email="ada@example.org")
+    course = Course.objects.create(academy=team.academy, title="X", kind="provider", provider="p", external_id="x")
+    other = Course.objects.create(academy=team.academy, title="Y", kind="provider", provider="p", external_id="y")
+    days = [(DAY, 100), (DAY + datetime.timedelta(days=3), 50), (DAY + datetime.timedelta(days=1), 300),
+            (DAY + datetime.timedelta(days=3), 400)]
+    for day, total in days:
+        activity_day_record(academy_id=team.academy_id, user_id=ada.pk, course_id=course.pk, day=day,
+                            time_source="theoretical", cumulative_seconds=total, progress=10)
+    for day, total in days:
+        activity_days_record(academy_id=team.academy_id, rows={(ada.pk, other.pk): (10, total)}, day=day,
+                             time_source="theoretical")
+
+    def rows(c):
+        return list(ActivityDay.objects.filter(course=c).order_by("day").values_list("day", "seconds",
+                                                                                     "cumulative_seconds"))
+
+    assert rows(other) == rows(course)
+
+
+def test_the_learner_transcript_shows_the_time_as_an_estimate(client_for, fake, team):
+    ada = learner_in(team, username="ada", email="ada@example.org")
+    fake.statistics[DAY.isoformat()] = [fake_statistic("ada@example.org", "1", 50)]
+    sync(openclassrooms_connection(team, fake))
+
+    page = client_for(ada).get(f"/a/{team.academy.slug}/transcript/").content.decode()
+
+    assert "Python" in page
+    assert 'title="Estimate (theoretical time x progress)">estimate</span>' in page
