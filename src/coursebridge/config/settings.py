@@ -154,6 +154,11 @@ CELERY_BROKER_URL = os.environ.get("CB_BROKER_URL") or f"sqla+sqlite:///{VAR_DIR
 CELERY_EMBEDDED_BROKER = CELERY_BROKER_URL.startswith("sqla+")
 CELERY_TASK_ALWAYS_EAGER = env_flag("CB_TASKS_EAGER")
 CELERY_TASK_EAGER_PROPAGATES = True
+# One queue per deployment by default; the test suite gives each test process its own (with pytest-xdist,
+# PYTEST_XDIST_WORKER), so worker processes started by parallel tests never take each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CB_TASK_QUEUE") or (
+    f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}" if env_flag("CB_TESTING") else "celery"
+)
 
 # API
 API_MAX_PAGE_SIZE = 200
