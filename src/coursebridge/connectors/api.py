@@ -97,6 +97,19 @@ class RunOut(Schema):
     errors: list[str]
 
 
+class OriginOut(Schema):
+    course_id: int
+    provider: str
+    connection_id: int
+    external_id: str = Field(description="The course's id at the provider.")
+    remote_status: str = Field(description="The provider's own status word, as last received.")
+    added_at: datetime = Field(description="When a sync first created the course in the academy.")
+    last_seen_at: datetime | None = Field(description="When a sync last found the course at the provider.")
+    last_changed_at: datetime | None = Field(description="When a sync last wrote a change the provider made.")
+    retired_by_sync: bool = Field(description="True when a sync made the course inactive or archived it.")
+    last_error: str
+
+
 class UnmatchedOut(Schema):
     email: str
     course_external_id: str
@@ -208,3 +221,20 @@ def unmatched_list(request: HttpRequest, slug: str, connection_id: int, page: Qu
     rows: Any = selectors.unmatched_list(connection=connection)
     return paginate(request, rows, page)
 
+
+
+@router.get("/academies/{slug}/courses/{course_id}/origin", response=responses(OriginOut),
+            summary="Where a provider course came from")
+def course_origin(request: HttpRequest, slug: str, course_id: int) -> dict[str, Any]:
+    """The connection that brought the course, its id and status at the provider, and when a sync last
+    saw it and last changed it. 404 for a course made in the academy."""
+    academy = academy_of(request, slug)
+    require_training_admin(request, academy)
+    record = selectors.course_origin(academy=academy, course_id=course_id)
+    if record is None or record.course is None:
+        raise NotFound(f"Course {course_id} of this academy did not come from a connection.")
+    return {"course_id": course_id, "provider": record.connection.provider, "connection_id": record.connection_id,
+            "external_id": record.external_id, "remote_status": record.remote_status,
+            "added_at": record.course.created_at, "last_seen_at": record.last_seen_at,
+            "last_changed_at": record.last_changed_at, "retired_by_sync": record.retired_by_sync,
+            "last_error": record.last_error}

@@ -37,3 +37,10 @@ def record_errors(*, connection: Connection) -> QuerySet[SyncRecord]:
 def unmatched_list(*, connection: Connection) -> QuerySet[UnmatchedStatistic]:
     return UnmatchedStatistic.objects.filter(academy_id=connection.academy_id, connection=connection).order_by(
         "email", "course_external_id")
+
+
+def course_origin(*, academy: Academy, course_id: int) -> SyncRecord | None:
+    """Where a course came from: the sync record of the connection that wrote it (its provider's id,
+    status, when a sync last saw it and last changed it), or None for a course made in the academy."""
+    return (SyncRecord.objects.select_related("connection", "course")
+            .filter(academy=academy, course_id=course_id).order_by("-last_changed_at", "-pk").first())

@@ -26,6 +26,8 @@ from coursebridge.catalog.services import (
     placement_add,
     placement_remove,
 )
+from coursebridge.connectors.registry import provider_get
+from coursebridge.connectors.selectors import course_origin
 from coursebridge.core.errors import DomainError
 from coursebridge.web import selectors
 from coursebridge.web.forms import AdminListForm, CourseCreateForm, CourseForm, ReasonForm, add_domain_error, ids_from
@@ -143,8 +145,16 @@ def course_new(request: HttpRequest, visit: Visit) -> HttpResponse:
     return render(request, "web/admin/course_new.html", {"academy": visit.academy, "form": form}, status=status)
 
 
+def _provider_label(name: str) -> str:
+    try:
+        return provider_get(name).label
+    except DomainError:  # a provider no longer installed: its name is all there is
+        return name
+
+
 def _edit_page(request: HttpRequest, visit: Visit, course: Course, form: CourseForm, status: int = 200,
                placement_error: str = "") -> HttpResponse:
+    origin = course_origin(academy=visit.academy, course_id=course.pk) if course.is_from_provider else None
     placed = selectors.course_placements(course=course)
     groups = [
         {"group": g, "catalogue": (g.pk, PlacementKind.CATALOGUE) in placed,
@@ -157,6 +167,8 @@ def _edit_page(request: HttpRequest, visit: Visit, course: Course, form: CourseF
         "form": form,
         "provider_categories": [c for c in course.categories.all() if c.is_provider_owned],
         "history": selectors.course_status_history(course=course),
+        "origin": origin,
+        "origin_provider": _provider_label(origin.connection.provider) if origin else "",
         "groups": groups,
         "actions": actions_for(course),
         "placement_error": placement_error,
