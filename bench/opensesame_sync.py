@@ -9,12 +9,16 @@ course). The time spent waiting for pages and mapping them is measured apart fro
 database part. In the same run, on a second academy, the same rows (courses, placements, category
 links, packages, units, sync records) are written by plain bulk inserts: the ratio of the two is the
 sync's database overhead (at most 2 is the target). Then a resync with nothing changed (no course
-row may be written) and one with 1% of the courses changed (exactly those are written).
+row may be written) and one with 1% of the courses changed (exactly those are written). Then push to
+visible: a signed notice naming 100 newly delivered courses, until a learner's search finds them
+(target 5 s): once against a server that lists just the named courses (`ids`, our marketplace), once
+against one that ignores the filter (OpenSesame's API: the sync reads until it has seen them all).
 
 Figures, suffixed with the size and the database label: opensesame_sync_total (s),
 opensesame_sync_fetch (s: HTTP and mapping), opensesame_sync_db (s), opensesame_raw_insert (s),
 opensesame_sync_db_vs_raw (x), opensesame_resync_unchanged (s), opensesame_resync_unchanged_written
-(courses), opensesame_resync_1pct (s), opensesame_resync_1pct_written (courses)."""
+(courses), opensesame_resync_1pct (s), opensesame_resync_1pct_written (courses),
+opensesame_push_to_visible_100 (s), opensesame_push_to_visible_full_walk_100 (s)."""
 
 from __future__ import annotations
 
@@ -58,8 +62,8 @@ class TimedSession:
         self.session = session
         self.fetch = 0.0
 
-    def catalog_pages(self) -> Iterator[Any]:
-        pages = self.session.catalog_pages()
+    def catalog_pages(self, only: Any = None) -> Iterator[Any]:
+        pages = self.session.catalog_pages(only=only)
         while True:
             began = time.perf_counter()
             try:
@@ -129,6 +133,50 @@ def raw_insert(*, academy: Academy, group: Group, connection: Connection, items:
     return time.perf_counter() - began
 
 
+PUSHED = 100
+WEBHOOK_SECRET = "bench-webhook-secret"  # noqa: S105 (a bench value)
+
+
+def push_to_visible(fake: Any, connection: Connection, *, first: int, count: int = PUSHED) -> float:
+    """Seconds from the signed notice of `count` new courses to their being found by the catalogue
+    search of a learner of the synchronized group. The notice goes through the webhook view; the
+    sync it queues runs in this process (the worker's part, less the broker's hand-over, which the
+    end-to-end test's worker log shows to take milliseconds)."""
+    import hashlib
+    import hmac
+    import json
+
+    from django.test import Client
+    from tests.fakes.opensesame import os_course
+
+    from coursebridge.accounts.models import Role, User
+    from coursebridge.accounts.services import membership_grant, user_create
+    from coursebridge.catalog.selectors import catalogue_search
+
+    ids = [f"os-{n}" for n in range(first, first + count)]
+    fake.courses += [os_course(i, f"Pushed {i} course", categories=[CATEGORIES[0]]) for i in ids]
+    learner = User.objects.filter(username=f"bench-learner-{connection.pk}").first()
+    if learner is None:
+        learner = user_create(academy=connection.academy, username=f"bench-learner-{connection.pk}")
+        membership_grant(user=learner, group=connection.group, role=Role.LEARNER)
+    word = f"os-{first}"
+    body = json.dumps({"event": "content.delivered", "customerIntegrationId": connection.options["ciid"],
+                       "count": count, "courseIds": ids, "truncated": False,
+                       "occurredAt": "2026-11-24T08:00:00+00:00"}).encode()
+    stamp = int(time.time())
+    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    began = time.perf_counter()
+    answer = Client(SERVER_NAME="127.0.0.1").post(
+        f"/api/academies/{connection.academy.slug}/connectors/opensesame/webhook", data=body,
+        content_type="application/json", headers={"X-Marketplace-Timestamp": str(stamp),
+                                                  "X-Marketplace-Signature": f"sha256={digest}"})
+    assert answer.status_code == 202 and answer.json()["accepted"], answer.content
+    found = catalogue_search(academy=connection.academy, user=learner, query=word).total
+    elapsed = time.perf_counter() - began
+    assert found >= 1, f"the pushed course {word} is not searchable"
+    return elapsed
+
+
 def written_since(academy: Academy, moment: Any) -> int:
     from coursebridge.catalog.models import Course
 
@@ -149,7 +197,7 @@ def bench(*, courses: int, label: str) -> Iterator[Figure]:
         academy, group = world("opensesame-sync")
         connection = opensesame_save(
             academy=academy, enabled=True, ciid=CIID, logo="custom", group=group, client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET, api_url=fake.url, token_url=fake.token_url,
+            client_secret=CLIENT_SECRET, api_url=fake.url, token_url=fake.token_url, webhook_secret=WEBHOOK_SECRET,
         ).connection
         total, fetch, run = timed_sync(connection)
         assert run.created == courses, run.counts
@@ -175,6 +223,15 @@ def bench(*, courses: int, label: str) -> Iterator[Figure]:
         pct_written = written_since(academy, before)
         assert run_pct.updated == pct_written, (run_pct.counts, pct_written)
 
+        # Push: 100 more courses delivered, a signed notice naming them; visible = found by search.
+        # A first push of one course warms this process up (modules, URL resolver, task machinery), as a
+        # running server and worker are.
+        fake.filters_ids = True
+        push_to_visible(fake, connection, first=courses, count=1)
+        push_ids = push_to_visible(fake, connection, first=courses + 1)
+        fake.filters_ids = False
+        walk_ids = push_to_visible(fake, connection, first=courses + 1 + PUSHED)
+
     database = total - fetch
     yield Figure(f"opensesame_sync_total_{courses}_{label}", total, "s")
     yield Figure(f"opensesame_sync_fetch_{courses}_{label}", fetch, "s")
@@ -185,6 +242,8 @@ def bench(*, courses: int, label: str) -> Iterator[Figure]:
     yield Figure(f"opensesame_resync_unchanged_written_{courses}_{label}", unchanged_written, "courses")
     yield Figure(f"opensesame_resync_1pct_{courses}_{label}", one_pct, "s")
     yield Figure(f"opensesame_resync_1pct_written_{courses}_{label}", pct_written, "courses")
+    yield Figure(f"opensesame_push_to_visible_{PUSHED}_{courses}_{label}", push_ids, "s")
+    yield Figure(f"opensesame_push_to_visible_full_walk_{PUSHED}_{courses}_{label}", walk_ids, "s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--courses", type=int, default=100_000)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursebridge.config.settings")
+    # The sync a push queues runs in this process, as the worker would run it.
+    os.environ["CB_TASKS_EAGER"] = "1"
     import logging
 
     import django

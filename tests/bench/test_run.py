@@ -137,7 +137,8 @@ def test_python_m_bench_runs_every_benchmark_on_a_fresh_sqlite_file(tmp_path):
         "opensesame_raw_insert_60_sqlite", "opensesame_sync_db_vs_raw_60_sqlite",
         "opensesame_resync_unchanged_60_sqlite",
         "opensesame_resync_unchanged_written_60_sqlite", "opensesame_resync_1pct_60_sqlite",
-        "opensesame_resync_1pct_written_60_sqlite",
+        "opensesame_resync_1pct_written_60_sqlite", "opensesame_push_to_visible_100_60_sqlite",
+        "opensesame_push_to_visible_full_walk_100_60_sqlite",
     ]
     assert lines[-1].startswith("benchmarks finished in ")
     assert (tmp_path / "bench.sqlite3").exists()

@@ -54,6 +54,8 @@ class FakeOpenSesame(FakeProviderServer):
         self.ciid = CIID
         self.next_style = "url"
         self.duplicate_on_next_page = False
+        # OpenSesame ignores `ids`; our marketplace lists just the named courses (filters_ids=True).
+        self.filters_ids = False
         self.au_page = ""  # HTML served at /aicc/<course id>/ (an AU), when set
         super().__init__()
 
@@ -131,6 +133,9 @@ class FakeOpenSesame(FakeProviderServer):
                 if fault == "answered":
                     return
                 items = list(fake.courses)
+                named = [i for i in query.get("ids", "").split(",") if i]
+                if fake.filters_ids and named:
+                    items = [c for c in items if c["id"] in named]
                 data = items[(page - 1) * limit: page * limit]
                 if fake.duplicate_on_next_page and page > 1 and data:
                     data = [items[(page - 1) * limit - 1], *data]
@@ -140,7 +145,8 @@ class FakeOpenSesame(FakeProviderServer):
                 following = None
                 if more:
                     tail = "/v1/content?" + urlencode({"customerIntegrationId": fake.ciid, "limit": limit,
-                                                       "page": page + 1})
+                                                       "page": page + 1,
+                                                       **({"ids": query["ids"]} if fake.filters_ids and named else {})})
                     following = tail if fake.next_style == "relative" else fake.url + tail
                 self._send(200, {"data": data, "paging": {"next": following}})
 

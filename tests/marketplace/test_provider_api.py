@@ -189,3 +189,32 @@ def test_pages_skip_archived_courses_without_losing_the_ones_after_them(media):
     assert [titles for titles, _ in numbered] == [["C1"], [], [], ["C4"], ["C5"]]
     assert [bool(following) for _, following in numbered] == [True, True, True, True, False]
     assert followed == ["C1", "C4", "C5"]
+
+
+def test_ids_lists_just_the_named_courses_page_by_page(media):
+    """Our extension for the academy's sync after a push notice: `ids` (course ids, commas)."""
+    from django.test import Client
+
+    account = f.account()
+    integration = f.integration(account)
+    courses = [f.course(title=f"C{i}", code=f"code-{i}", package=False) for i in range(1, 8)]
+    f.delivered(account, integration, courses)
+    issued = credentials.credentials_issue(account=account, integration_name=integration.name)
+    token, _ = credentials.token_issue(client_id=issued.client_id, client_secret=issued.client_secret)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    body = client.get("/marketplace/api/v1/content", {"customerIntegrationId": integration.ciid, "limit": 2,
+                                                      "ids": "code-6,code-2,code-4,unknown"}).json()
+    titles = [item["title"] for item in body["data"]]
+    following = body["paging"]["next"]
+    assert "ids=code-6%2Ccode-2%2Ccode-4%2Cunknown" in following
+    rest = client.get(following).json()
+
+    assert titles == ["C2", "C4"]
+    assert [item["title"] for item in rest["data"]] == ["C6"]
+    assert rest["paging"]["next"] is None
+    too_many = client.get("/marketplace/api/v1/content", {"customerIntegrationId": integration.ciid,
+                                                          "ids": ",".join(f"c{n}" for n in range(201))})
+    assert too_many.status_code == 400
+    assert too_many.json()["error"]["field"] == "ids"
+    assert too_many.json()["error"]["message"] == "ids names 201 courses; at most 200 can be asked for at once."

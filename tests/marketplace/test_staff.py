@@ -78,3 +78,30 @@ def test_a_package_uploaded_in_the_admin_is_validated_and_stored(media):
     course = MarketCourse.objects.get()
     assert (course.au_path, course.package_identifier) == ("index.html", "fire-101")
     assert (media / course.package_prefix / "index.html").exists()
+
+
+def test_lifecycle_changes_in_the_admin_go_through_the_services_and_tell_the_lms(media, monkeypatch):
+    from coursebridge.marketplace import tasks
+    from coursebridge.marketplace.models import Delivery, WebhookEvent
+
+    monkeypatch.setattr(tasks.send_webhook, "delay", lambda *args: None)  # the notices are checked as rows
+    account = f.account()
+    push = f.integration(account, "push", name="Academy")
+    kept, gone, back = (f.course(title=t, package=False) for t in ("Kept", "Gone", "Back"))
+    f.delivered(account, push, [kept, gone, back])
+    MarketCourse.objects.filter(pk=back.pk).update(status="retired")
+    client = staff_client()
+
+    client.post("/site-admin/marketplace/marketcourse/", {"action": "archive", "_selected_action": [gone.pk]})
+    client.post("/site-admin/marketplace/marketcourse/", {"action": "reactivate", "_selected_action": [back.pk]})
+    form = {"publisher": kept.publisher_id, "code": kept.code, "title": kept.title, "duration_seconds": 1800,
+            "languages": "[]", "categories": '["|Business|Leadership"]', "status": "retiring",
+            "status_reason": "Series redesign"}
+    undated = client.post(f"/site-admin/marketplace/marketcourse/{kept.pk}/change/", form, follow=True)
+
+    statuses = dict(MarketCourse.objects.values_list("title", "status"))
+    assert statuses == {"Kept": "active", "Gone": "archived", "Back": "active"}
+    assert "The status stays active: a retiring course needs its retire date." in undated.content.decode()
+    assert Delivery.objects.get(course=gone).listed is False
+    events = sorted((e.event, e.payload["courseIds"]) for e in WebhookEvent.objects.exclude(event="content.delivered"))
+    assert events == [("content.archived", [gone.code]), ("content.updated", [back.code])]

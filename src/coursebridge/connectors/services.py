@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -162,8 +163,10 @@ def refuse_if_busy(connection: Connection) -> None:
 
 
 def sync_start(*, connection: Connection, trigger: str = RunTrigger.MANUAL, full: bool = False,
-               by: User | None = None) -> Job:
-    """Queue a run ("Sync now", the API, the schedule). Refused at once when one is running."""
+               by: User | None = None, only: Sequence[str] | None = None, retire_named: bool = False) -> Job:
+    """Queue a run ("Sync now", the API, the schedule, a push). Refused at once when one is running.
+    `only`: the provider's ids a push named (an incremental run of just those, where it can);
+    `retire_named`: the push announced a lifecycle change (see connection_sync)."""
     from coursebridge.connectors.tasks import sync_connection
 
     if trigger not in RunTrigger.values:
@@ -175,7 +178,8 @@ def sync_start(*, connection: Connection, trigger: str = RunTrigger.MANUAL, full
     with transaction.atomic():
         job = jobs.job_create(
             kind=SYNC_JOB_KIND, academy_id=connection.academy_id, created_by_id=by.pk if by else None,
-            params={"connection_id": connection.pk, "trigger": trigger, "full": full},
+            params={"connection_id": connection.pk, "trigger": trigger, "full": full,
+                    **({"only": list(only), "retire_named": retire_named} if only and not full else {})},
         )
         transaction.on_commit(lambda: sync_connection.delay(job.pk))
     return job

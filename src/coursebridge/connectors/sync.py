@@ -5,7 +5,7 @@ under the connection's lease."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -88,10 +88,15 @@ def connection_sync(
     day: date | None = None,
     progress: Progress | None = None,
     session: ProviderSession | None = None,
+    only: Sequence[str] | None = None,
+    retire_named: bool = False,
 ) -> SyncRun:
     """Run a connection now, in this process. Refused (Conflict) while another run holds the lease.
     `incremental`: the provider sends only what changed (a push), so a course missing from its answer
-    is not retired; courses it marks unavailable still are."""
+    is not retired; courses it marks unavailable still are. `only`: the provider's ids a push named,
+    fetched alone where the provider can (an incremental run). `retire_named`: the push announced a
+    lifecycle change, so a named course missing from a complete answer is no longer offered."""
+    incremental = incremental or bool(only)
     holder = new_holder()
     if not lease_acquire(connection_id=connection_id, holder=holder):
         raise Conflict(busy_message(Connection.objects.get(pk=connection_id)))
@@ -117,7 +122,7 @@ def connection_sync(
             return _finish(run, RunState.FAILED)
         try:
             state = _catalog(run, connection, connection.group, provider, session, report, holder,
-                             incremental=incremental)
+                             incremental=incremental, only=only, retire_named=retire_named)
             if provider.has_statistics:
                 from coursebridge.connectors.statistics import statistics_fetch_and_import
 
@@ -156,7 +161,8 @@ def _finish(run: SyncRun, state: str) -> SyncRun:
 
 
 def _catalog(run: SyncRun, connection: Connection, group: Group, provider: Provider, session: ProviderSession,
-             report: Progress, holder: str, *, incremental: bool = False) -> str:
+             report: Progress, holder: str, *, incremental: bool = False, only: Sequence[str] | None = None,
+             retire_named: bool = False) -> str:
     state = CatalogState(records={
         external_id: (pk, content_hash, course_id, retired)
         for pk, external_id, content_hash, course_id, retired in SyncRecord.objects.filter(
@@ -165,7 +171,7 @@ def _catalog(run: SyncRun, connection: Connection, group: Group, provider: Provi
     outcome = RunState.SUCCEEDED
     pages = 0
     try:
-        for page in session.catalog_pages():
+        for page in session.catalog_pages(only=only):
             pages += 1
             _apply_page(run, connection, group, provider, state, page.items)
             run.save()
@@ -183,7 +189,7 @@ def _catalog(run: SyncRun, connection: Connection, group: Group, provider: Provi
                     "the courses by hand.")
         outcome = RunState.PARTIAL
     if outcome == RunState.SUCCEEDED:
-        _retire(run, connection, provider, state, absent_too=not incremental)
+        _retire(run, connection, provider, state, absent_too=not incremental, named=only if retire_named else None)
     run.save()
     return outcome
 
@@ -311,10 +317,14 @@ def _reactivate(run: SyncRun, connection: Connection, provider: Provider, course
 
 
 def _retire(run: SyncRun, connection: Connection, provider: Provider, state: CatalogState, *,
-            absent_too: bool) -> None:
+            absent_too: bool, named: Sequence[str] | None = None) -> None:
+    """Retire what the provider marked unavailable and, after a complete answer, what it no longer
+    lists: every course when the whole catalogue came (`absent_too`), or only the ids a push named
+    when just those were asked for (`named`): an archived course is no longer listed at all."""
+    candidates = (set(named) if named else set(state.records)) if absent_too or named else set()
     absent: list[tuple[str, int]] = [
         (key, course_id) for key, (_, _, course_id, retired) in state.records.items()
-        if absent_too and key not in state.seen and course_id is not None and not retired
+        if key in candidates and key not in state.seen and course_id is not None and not retired
     ]
     for _, course_id in absent:
         state.retire.setdefault(course_id, f"no longer in the {provider.label} catalogue")
@@ -349,6 +359,7 @@ def sync_for_job(*, job_id: int) -> SyncRun | None:
         run = connection_sync(
             connection_id=int(params["connection_id"]), trigger=str(params.get("trigger") or RunTrigger.MANUAL),
             full=bool(params.get("full")), job_id=job_id, by_id=job.created_by_id,
+            only=[str(i) for i in params.get("only") or []] or None, retire_named=bool(params.get("retire_named")),
         )
     except Conflict as exc:
         jobs.job_fail(job_id=job_id, error=exc.message)

@@ -13,10 +13,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from coursebridge.core.errors import DomainError
-from coursebridge.marketplace import credentials
+from coursebridge.marketplace import credentials, services
 from coursebridge.marketplace.models import (
     ApiClient,
     CourseList,
+    CourseStatus,
     CustomerAccount,
     CustomerAdmin,
     Delivery,
@@ -30,7 +31,6 @@ from coursebridge.marketplace.models import (
     WebhookEvent,
 )
 from coursebridge.marketplace.packages import package_store
-from coursebridge.marketplace.services import new_code
 
 
 class PublisherStaffInline(admin.TabularInline):
@@ -95,6 +95,58 @@ class MarketCourseAdmin(admin.ModelAdmin):
     search_fields = ["title", "code"]
     readonly_fields = ["package_file", "au_path", "package_identifier"]
     filter_horizontal = ["replacements"]
+    actions = ["retire_now", "archive", "reactivate"]
+
+    def save_model(self, request: HttpRequest, obj: MarketCourse, form: forms.ModelForm, change: bool) -> None:
+        """A status changed here goes through the lifecycle services, which tell every push integration
+        the course went to (their LMSs then sync it)."""
+        wanted = obj.status
+        if change and "status" in form.changed_data:
+            obj.status = form.initial["status"]
+        super().save_model(request, obj, form, change)
+        if change and "status" in form.changed_data:
+            try:
+                self._lifecycle(obj, wanted, reason=obj.status_reason, retire_date=form.cleaned_data.get("retire_date"))
+            except DomainError as exc:
+                messages.error(request, f"The status stays {obj.get_status_display().lower()}: {exc.message}")
+
+    @staticmethod
+    def _lifecycle(course: MarketCourse, status: str, *, reason: str = "", retire_date: Any = None) -> None:
+        if status == CourseStatus.RETIRED:
+            services.course_retire(course=course, reason=reason)
+        elif status == CourseStatus.ARCHIVED:
+            services.course_archive(course=course, reason=reason)
+        elif status == CourseStatus.ACTIVE:
+            services.course_reactivate(course=course)
+        elif status == CourseStatus.RETIRING:
+            if retire_date is None:
+                raise DomainError("a retiring course needs its retire date.", field="retire_date")
+            services.course_retire_schedule(course=course, retire_date=retire_date, reason=reason,
+                                            replacements=list(course.replacements.all()))
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[MarketCourse], status: str, done: str) -> None:
+        changed = 0
+        for course in queryset:
+            try:
+                self._lifecycle(course, status, reason=course.status_reason)
+            except DomainError as exc:
+                messages.error(request, f"“{course.title}”: {exc.message}")
+            else:
+                changed += 1
+        if changed:
+            messages.success(request, f"{changed} course(s) {done}; the learning platforms they went to were told.")
+
+    @admin.action(description="Retire now (launches refused; LMSs told)")
+    def retire_now(self, request: HttpRequest, queryset: QuerySet[MarketCourse]) -> None:
+        self._each(request, queryset, CourseStatus.RETIRED, "retired")
+
+    @admin.action(description="Archive (no longer listed; LMSs told)")
+    def archive(self, request: HttpRequest, queryset: QuerySet[MarketCourse]) -> None:
+        self._each(request, queryset, CourseStatus.ARCHIVED, "archived")
+
+    @admin.action(description="Make active again (LMSs told)")
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[MarketCourse]) -> None:
+        self._each(request, queryset, CourseStatus.ACTIVE, "made active")
 
 
 class CustomerAdminInline(admin.TabularInline):
@@ -132,7 +184,7 @@ class IntegrationForm(forms.ModelForm):
         if self.cleaned_data.get("new_webhook_secret"):
             integration.webhook_secret = self.cleaned_data["new_webhook_secret"]
         if not integration.ciid:
-            integration.ciid = new_code("ciid-")
+            integration.ciid = services.new_code("ciid-")
         if commit:
             integration.save()
         return integration

@@ -36,6 +36,8 @@ from coursebridge.marketplace.models import LAUNCHABLE_STATUSES, ApiClient, Deli
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_PAGE = 1_000_000
+# `ids` names at most this many courses (a push notice names up to 1,000; clients ask in smaller groups).
+MAX_IDS = 200
 RATE_WINDOW_SECONDS = 60
 
 
@@ -145,6 +147,19 @@ def _int_param(request: HttpRequest, name: str, default: int, low: int, high: in
     return int(raw)
 
 
+def _ids_param(request: HttpRequest) -> list[str] | None:
+    """`ids`: course ids separated by commas (our extension, used after a push notice names them)."""
+    raw = request.GET.get("ids", "").strip()
+    if not raw:
+        return None
+    codes = list(dict.fromkeys(code.strip() for code in raw.split(",") if code.strip()))
+    if len(codes) > MAX_IDS:
+        raise DomainError(f"ids names {len(codes)} courses; at most {MAX_IDS} can be asked for at once.", field="ids")
+    if any(len(code) > 64 or not code.isprintable() for code in codes):
+        raise DomainError("ids holds a course id that is not one (at most 64 printable characters).", field="ids")
+    return codes
+
+
 def content(request: HttpRequest) -> HttpResponse:
     if request.method not in {"GET", "HEAD"}:
         return error(405, "method_not_allowed", "Read the content with GET.")
@@ -158,9 +173,11 @@ def content(request: HttpRequest) -> HttpResponse:
         limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         page = _int_param(request, "page", 1, 1, MAX_PAGE)
         after = _int_param(request, "after", 0, 0, 2**63 - 1) if request.GET.get("after") else None
+        codes = _ids_param(request)
     except DomainError as exc:
         return error(400, "invalid", exc.message, field=exc.field)
-    rows, more = selectors.delivered_content(integration=integration, page=page, limit=limit, after=after)
+    rows, more = selectors.delivered_content(integration=integration, page=page, limit=limit, after=after,
+                                             codes=codes)
     base = request.build_absolute_uri("/").rstrip("/")
     launch_prefix = base + reverse("marketplace:aicc_launch", args=[integration.ciid, "CODE"]).replace("CODE/", "")
     package_prefix = base + reverse("marketplace:api_package", args=["CODE"]).replace("CODE/package", "")
@@ -171,7 +188,8 @@ def content(request: HttpRequest) -> HttpResponse:
         # `page` for clients that count pages, `after` (the last position) for those that follow `next`.
         last = rows[-1]["position"] if rows else page * limit
         following = base + reverse("marketplace:api_content") + "?" + urlencode(
-            {"customerIntegrationId": integration.ciid, "limit": limit, "page": page + 1, "after": last}
+            {"customerIntegrationId": integration.ciid, "limit": limit, "page": page + 1, "after": last,
+             **({"ids": ",".join(codes)} if codes else {})}
         )
     return JsonResponse({"data": data, "paging": {"next": following}})
 

@@ -142,7 +142,7 @@ CONTENT_FIELDS = (
 
 
 def delivered_content(
-    *, integration: Integration, page: int, limit: int, after: int | None = None
+    *, integration: Integration, page: int, limit: int, after: int | None = None, codes: list[str] | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of what the provider API lists for an integration, and whether more follow: the
     courses delivered and sent to it, archived ones left out, as plain values (no model instances:
@@ -150,6 +150,10 @@ def delivered_content(
     else page N is the range of positions ((N-1)*limit, N*limit]. Both walk one partial index
     (integration, position, course); courses and publishers are joined by primary key."""
     feed = Delivery.objects.filter(integration=integration, sent_at__isnull=False, listed=True)
+    if codes is not None:
+        # Only the named courses (after a push notice): by key, whatever the page number says.
+        feed = feed.filter(course__code__in=codes)
+        after = after or 0
     if after is not None:
         rows = list(feed.filter(position__gt=after).order_by("position").values(*CONTENT_FIELDS)[:limit + 1])
         more = len(rows) > limit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -73,8 +73,10 @@ class ProviderSession(Protocol):
         """Fetch a token and the first catalogue page; a summary, or a RemoteError saying what failed."""
         ...
 
-    def catalog_pages(self) -> Iterator[CatalogPage]:
-        """Every page, in order; raises PartialFetch (after the last page) when the whole was short."""
+    def catalog_pages(self, only: Sequence[str] | None = None) -> Iterator[CatalogPage]:
+        """Every page, in order; raises PartialFetch (after the last page) when the whole was short.
+        `only`: the provider's ids a push named; a session may then fetch just those (or more: the
+        sync treats the answer as incremental either way)."""
         ...
 
     def statistics_pages(self, day: date) -> Iterator[StatisticsPage]: ...

@@ -4,7 +4,7 @@ mapped to rows, completeness checked against what the API announced."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 from coursebridge.connectors.models import Connection
@@ -35,7 +35,8 @@ class OpenClassroomsSession:
         first = self.client.page("courses", page=1, per_page=1)
         return f"Connected: the organisation's catalogue has {first.pagination.total_items} courses."
 
-    def catalog_pages(self) -> Iterator[CatalogPage]:
+    def catalog_pages(self, only: Sequence[str] | None = None) -> Iterator[CatalogPage]:
+        # OpenClassrooms has no push: `only` never comes, and the whole catalogue is read anyway.
         seen: set[str] = set()
         announced = None
         number = 0

@@ -5,8 +5,9 @@ end. Retries with backoff honouring Retry-After are the project's HTTP client's.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from pydantic import ValidationError
@@ -16,6 +17,8 @@ from coursebridge.core.http import BadResponse, HttpClient, RemoteError
 
 PAGE_SIZE = 50
 MAX_PAGES = 100_000
+# After a push, the ids it named are asked for in groups of this many per address.
+IDS_PER_REQUEST = 100
 # A token is dropped this many seconds before OpenSesame says it expires.
 EXPIRY_MARGIN = 30.0
 
@@ -32,6 +35,8 @@ class Page:
     number: int
     url: str
     envelope: Envelope
+    # True for a page reached through paging.next (one that the page before promised).
+    followed: bool = False
 
 
 class OpenSesameClient:
@@ -74,10 +79,13 @@ class OpenSesameClient:
         self.http.forget_token()
         self.http._auth_header()
 
-    def first_url(self, *, limit: int | None = None) -> str:
-        query = urlencode({"customerIntegrationId": self.credentials.ciid, "limit": limit or self.page_size,
-                           "page": 1})
-        return f"{self.api_url}/v1/content?{query}"
+    def first_url(self, *, limit: int | None = None, only: Sequence[str] | None = None) -> str:
+        params: dict[str, Any] = {"customerIntegrationId": self.credentials.ciid, "limit": limit or self.page_size,
+                                  "page": 1}
+        if only:
+            # Our marketplace lists just these courses; OpenSesame's own API ignores the parameter.
+            params["ids"] = ",".join(only)
+        return f"{self.api_url}/v1/content?{urlencode(params)}"
 
     def _page_url(self, number: int) -> str:
         query = urlencode({"customerIntegrationId": self.credentials.ciid, "limit": self.page_size, "page": number})
@@ -113,19 +121,27 @@ class OpenSesameClient:
             return given
         return self._page_url(number + 1)
 
-    def pages(self) -> Iterator[Page]:
-        """Page 1, then paging.next until it is empty. A page that cannot be read raises."""
-        url: str | None = self.first_url()
+    def pages(self, *, only: Sequence[str] | None = None) -> Iterator[Page]:
+        """Page 1, then paging.next until it is empty. A page that cannot be read raises. With `only`,
+        the same for each group of IDS_PER_REQUEST ids, so that no address grows too long."""
+        starts = ([self.first_url(only=only[n:n + IDS_PER_REQUEST]) for n in range(0, len(only), IDS_PER_REQUEST)]
+                  if only else [self.first_url()])
         seen: set[str] = set()
         number = 0
+        for start in starts:
+            yield from self._walk(start, seen, number)
+            number = len(seen)
+
+    def _walk(self, url: str | None, seen: set[str], number: int) -> Iterator[Page]:
+        followed = False
         while url is not None:
             number += 1
             if url in seen or number > MAX_PAGES:
                 raise BadResponse(f"The catalogue's paging loops back to {url} (page {number}).", url=url)
             seen.add(url)
             envelope = self.page(url, number=number)
-            yield Page(number=number, url=url, envelope=envelope)
-            url = self._next_url(envelope.paging.next, number)
+            yield Page(number=number, url=url, envelope=envelope, followed=followed)
+            url, followed = self._next_url(envelope.paging.next, number), True
 
 
 __all__ = ["Credentials", "OpenSesameClient", "Page", "RemoteError"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -89,15 +89,22 @@ class OpenSesameSession:
         return (f"Connected: courses delivered to the CIID '{self.client.credentials.ciid}' come through; "
                 f"the first is {what}.")
 
-    def catalog_pages(self) -> Iterator[CatalogPage]:
+    def catalog_pages(self, only: Sequence[str] | None = None) -> Iterator[CatalogPage]:
         """OpenSesame's pages of 50, handed to the sync in batches of about `batch_items` courses: each
         batch is written in a few bulk statements instead of a few per page of 50. When a page fails,
-        the batch fetched so far is handed over first, then the error."""
+        the batch fetched so far is handed over first, then the error.
+
+        `only` (the ids a push named): the request asks for just those (our marketplace filters on
+        them), and the walk stops once every one of them came, so a server that ignores the filter
+        is read no further than needed."""
         empty_pages: list[int] = []
         batch: list[CatalogItem] = []
         number = 0
-        pages = self.client.pages()
+        wanted = set(only or ())
+        pages = self.client.pages(only=only)
         while True:
+            if only and not wanted:
+                break
             try:
                 page = next(pages)
             except StopIteration:
@@ -108,7 +115,8 @@ class OpenSesameSession:
                     yield CatalogPage(items=batch, number=number, total_pages=None)
                 raise
             items = [mapping.course_item(raw) for raw in page.envelope.data]
-            if not items and page.number > 1:
+            wanted.difference_update(item.external_id for item in items)
+            if not items and page.followed:
                 # A page reached through paging.next promised courses: empty, it is a page lost.
                 empty_pages.append(page.number)
             batch.extend(items)

@@ -32,6 +32,8 @@ from coursebridge.connectors.services import sync_start
 from coursebridge.core.api import error_response, responses
 from coursebridge.core.errors import Conflict, DomainError
 
+# A push naming more courses than this is synced by reading the whole catalogue.
+MAX_NAMED_IDS = 1000
 logger = logging.getLogger(__name__)
 router = Router(tags=["connectors"])
 
@@ -128,7 +130,10 @@ def opensesame_webhook(request: HttpRequest, slug: str) -> Any:
         return Status(202, {"accepted": False, "event": event, "job_id": None,
                      "message": "OpenSesame is switched off in this academy: nothing was synced."})
     try:
-        job = sync_start(connection=connection, trigger=RunTrigger.API, full=False)
+        # A delivery names new courses; any other event (retired, archived, updated) names courses whose
+        # absence from the answer means the provider stopped offering them.
+        job = sync_start(connection=connection, trigger=RunTrigger.API, full=False, only=_named_ids(notice),
+                         retire_named=event != "content.delivered")
     except Conflict as exc:
         return error_response(409, exc.message, code="busy")
     except DomainError as exc:
@@ -136,3 +141,14 @@ def opensesame_webhook(request: HttpRequest, slug: str) -> Any:
     logger.info("opensesame webhook %s for connection %s: job %s", event, connection.pk, job.pk)
     return Status(202, {"accepted": True, "event": event, "job_id": job.pk,
                         "message": "An incremental sync is queued."})
+
+
+def _named_ids(notice: dict[str, Any]) -> list[str] | None:
+    """The course ids a notice names, when it names them all (not truncated, at most MAX_NAMED_IDS):
+    the sync then fetches just those. Otherwise None: the sync reads the whole catalogue."""
+    ids = notice.get("courseIds")
+    if notice.get("truncated") or not isinstance(ids, list) or not 0 < len(ids) <= MAX_NAMED_IDS:
+        return None
+    if not all(isinstance(i, str) and 0 < len(i) <= 200 and "," not in i for i in ids):
+        return None
+    return list(dict.fromkeys(ids))
