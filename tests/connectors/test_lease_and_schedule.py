@@ -102,3 +102,24 @@ def test_a_run_left_running_by_a_dead_worker_is_marked_failed_by_the_next(fake, 
     dead.refresh_from_db()
     assert dead.state == RunState.FAILED
     assert dead.errors == ["The worker running this sync stopped before it ended; the next run took over."]
+
+
+def test_the_daily_run_reconciles_the_whole_catalogue_and_writes_only_what_changed(
+        fake, team, eager_tasks, django_capture_on_commit_callbacks):
+    from coursebridge.catalog.models import Course
+    from coursebridge.connectors.tasks import schedule_due
+
+    connection = openclassrooms_connection(team, fake, sync_time=datetime.time(0, 0))
+    connection_sync(connection_id=connection.pk)
+    before = timezone.now()
+    fake.courses = [fake_course(str(n), f"Course {n}") for n in range(1, 120)]  # course 120 is gone
+    fake.courses[0] = fake_course("1", "Course 1, second edition")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule_due()
+
+    run = SyncRun.objects.latest("pk")
+    assert (run.trigger, run.full, run.state) == ("schedule", False, RunState.SUCCEEDED)
+    assert (run.created, run.updated, run.unchanged, run.archived) == (0, 1, 118, 1)
+    assert list(Course.objects.filter(academy=team.academy, updated_at__gt=before).order_by("external_id")
+                .values_list("external_id", "status")) == [("1", "active"), ("120", "archived")]

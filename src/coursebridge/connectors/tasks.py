@@ -28,6 +28,7 @@ def schedule_due() -> None:
 
     for connection_id in connections_due():
         try:
-            sync_start(connection=Connection.objects.get(pk=connection_id), trigger=RunTrigger.SCHEDULE, full=True)
+            # A reconcile: the whole catalogue is read and compared; only what changed is written.
+            sync_start(connection=Connection.objects.get(pk=connection_id), trigger=RunTrigger.SCHEDULE, full=False)
         except DomainError:
             continue  # a run is going on: the daily run is covered by it
