@@ -124,3 +124,56 @@ def test_moving_the_end_date_into_the_past_closes_the_session(client_for, campus
 
     page = client_for(campus["learner"]).get(url("session_detail", session_id=session.pk)).content.decode()
     assert "This session closed on 2020-05-31." in page
+
+
+def _session_of(campus, *, learners: int, steps: int):
+    """A session of `steps` courses with `learners` learners (half added one by one, half through a
+    group), each having completed the first k steps (k = their number modulo the step count + 1)."""
+    from coursebridge.learning.services import attempt_record_progress, launch_course
+    from coursebridge.programs.services import session_participant_add
+    from tests.programs.factories import open_session, program_with
+
+    courses = [CourseFactory(academy=campus["academy"], title=f"Step {n:02d}") for n in range(steps)]
+    session = open_session(program_with(courses, order="free"))
+    cohort = GroupFactory(academy=campus["academy"], name=f"Cohort {learners}")
+    session_participant_add(session=session, group=cohort)
+    users = []
+    for n in range(learners):
+        if n % 2:
+            user = learner_in(cohort, username=f"p{learners}-{n:03d}")
+        else:
+            user = learner_in(campus["team"], username=f"p{learners}-{n:03d}")
+            session_participant_add(session=session, user=user)
+        for course in courses[:n % steps + 1]:
+            attempt = launch_course(user=user, course=course, entry_point="session", session_id=session.pk).attempt
+            attempt_record_progress(attempt=attempt, status="completed", progress=100)
+        users.append(user)
+    return session, users
+
+
+def test_the_session_page_reads_every_learners_progress_in_a_fixed_number_of_queries(client_for, campus):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from coursebridge.programs.selectors import session_learner_rows, session_view
+
+    client = client_for(campus["admin"])
+    small, _ = _session_of(campus, learners=2, steps=2)
+    big, big_users = _session_of(campus, learners=40, steps=9)
+    client.get(url("session_admin", session_id=small.pk))  # the session's first request settles its caches
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url("session_admin", session_id=small.pk)).status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url("session_admin", session_id=big.pk)).content.decode()
+
+    assert len(many) == len(few)
+    rows = session_learner_rows(session=big)
+    assert [user.username for user, _ in rows] == sorted(u.username for u in big_users)
+    for user, view in rows:
+        alone = session_view(session=big, user=user)
+        assert (view.done, view.counted, [s.state for s in view.steps]) == (
+            alone.done, alone.counted, [s.state for s in alone.steps])
+    assert [view.done for _, view in rows] == [n % 9 + 1 for n in range(40)]
+    assert page.count(" of 9</td>") == 40
+    assert "9 of 9" in page and "1 of 9" in page
