@@ -181,3 +181,64 @@ def test_the_learner_transcript_shows_the_time_as_an_estimate(client_for, fake, 
 
     assert "Python" in page
     assert 'title="Estimate (theoretical time x progress)">estimate</span>' in page
+
+
+def test_importing_a_day_again_writes_nothing_whatever_the_state_of_the_enrollments(fake, team):
+    """A page of rows in every state (new pairs, nothing reported yet, in progress, completed,
+    several enrollments and attempts, a failed attempt, a row kept aside) imported twice: the second
+    time sends no INSERT, UPDATE or DELETE, and reads in a fixed number of queries."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from coursebridge.connectors.providers.base import StatisticRow
+    from coursebridge.connectors.statistics import statistics_import
+    from coursebridge.learning.services import attempt_record_progress
+
+    connection = openclassrooms_connection(team, fake)
+    sync(connection)  # the two courses
+    python = Course.objects.get(external_id="1")
+    learners = [learner_in(team, username=f"l{n:02d}", email=f"L{n:02d}@example.org") for n in range(30)]
+    # Enrollments that exist before the statistics: a session one beside the catalogue one, a
+    # failed attempt, a second attempt.
+    launch_course(user=learners[0], course=python)
+    enrollment_create(user=learners[0], course=python, entry_point=EntryPoint.SESSION, session_id=3)
+    attempt_record_progress(attempt=launch_course(user=learners[1], course=python).attempt, status="failed")
+    launch_course(user=learners[2], course=python)
+    launch_course(user=learners[2], course=python, entry_point=EntryPoint.SESSION, session_id=4)
+    rows = [StatisticRow(email=f"l{n:02d}@EXAMPLE.org", course_external_id=course, progress=(n * 17) % 101,
+                         time_seconds=(n * 17) % 101 * 60)
+            for n in range(30) for course in ("1", "2")]
+    rows += [StatisticRow(email="l03@example.org", course_external_id="2", progress=100, time_seconds=3600),
+             StatisticRow(email="nobody@example.org", course_external_id="1", progress=5, time_seconds=60)]
+
+    def import_page():
+        return statistics_import(connection=connection, provider_name="openclassrooms", rows=rows, day=DAY)
+
+    first = import_page()
+    assert (first.rows, first.applied, first.unmatched) == (62, 60, 1)
+    # 60 pairs, and learner 2's session enrollment beside the catalogue one (learner 0's session
+    # enrollment has no attempt and the row reports nothing: it is left alone).
+    assert first.changed_enrollments == 61
+    before = (list(Enrollment.objects.order_by("pk").values()), list(Attempt.objects.order_by("pk").values()),
+              list(ActivityDay.objects.order_by("pk").values()), list(UnmatchedStatistic.objects.values()))
+
+    with CaptureQueriesContext(db) as queries:
+        again = import_page()
+
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == [
+        # The row kept aside is kept aside again (its received time is refreshed), nothing else.
+        q["sql"] for q in queries if "connectors_unmatchedstatistic" in q["sql"] and q["sql"].startswith("INSERT")
+    ]
+    assert len(writes) == 1
+    assert (again.applied, again.unmatched, again.changed_enrollments, again.completed_enrollment_ids) == (
+        60, 1, 0, [])
+    after = (list(Enrollment.objects.order_by("pk").values()), list(Attempt.objects.order_by("pk").values()),
+             list(ActivityDay.objects.order_by("pk").values()), list(UnmatchedStatistic.objects.values()))
+    assert after[:3] == before[:3]
+    reads = len(queries)
+    rows += [StatisticRow(email=f"l{n:02d}@example.org", course_external_id="1", progress=(n * 17) % 101,
+                          time_seconds=(n * 17) % 101 * 60) for n in range(30)]  # duplicates: the last wins
+    with CaptureQueriesContext(db) as same:
+        import_page()
+    assert len(same) == reads

@@ -177,14 +177,31 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
     result = result or ImportResult(completed_enrollment_ids=[])
     user_ids = {u for u, _ in rows}
     course_ids = {c for _, c in rows}
-    enrollments = [
-        e for e in Enrollment.objects.filter(academy_id=academy_id, user_id__in=user_ids, course_id__in=course_ids)
-        if (e.user_id, e.course_id) in rows
+    # First, as plain tuples: the pairs' enrollments and the state of each one's latest attempt, so
+    # that rows which change nothing (a day imported again) cost two reads and no model objects.
+    keys = [
+        (pk, u, c) for pk, u, c in Enrollment.objects.filter(
+            academy_id=academy_id, user_id__in=user_ids, course_id__in=course_ids,
+        ).values_list("pk", "user_id", "course_id").order_by()
+        if (u, c) in rows
     ]
-    have = {(e.user_id, e.course_id) for e in enrollments}
+    have = {(u, c) for _, u, c in keys}
+    latest_state: dict[int, tuple[str, int, int, str]] = {}
+    for start in range(0, len(keys), BATCH):
+        for enrollment_id, status, progress, seconds, source in (
+            Attempt.objects.filter(enrollment_id__in=[pk for pk, _, _ in keys[start:start + BATCH]])
+            .order_by("enrollment_id", "number")
+            .values_list("enrollment_id", "status", "progress", "time_spent_seconds", "time_source")
+        ):
+            latest_state[enrollment_id] = (status, progress, seconds, source)  # the last number wins
+    changing = [pk for pk, u, c in keys if _needs_update(latest_state.get(pk), *rows[(u, c)], time_source)]
+    enrollments: list[Enrollment] = []
     attempts: dict[int, list[Attempt]] = defaultdict(list)
-    for known in Attempt.objects.filter(enrollment_id__in=[e.pk for e in enrollments]).order_by("number"):
-        attempts[known.enrollment_id].append(known)
+    for start in range(0, len(changing), BATCH):
+        chunk = changing[start:start + BATCH]
+        enrollments += Enrollment.objects.filter(pk__in=chunk).order_by()
+        for known in Attempt.objects.filter(enrollment_id__in=chunk).order_by("number"):
+            attempts[known.enrollment_id].append(known)
     attempt_rows: list[Attempt] = []
     enrollment_rows: list[Enrollment] = []
     # Pairs without any enrollment: a catalogue enrollment, written with its final values, then its attempt.
@@ -207,13 +224,9 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
         mine = attempts[enrollment.pk]
         latest: Attempt | None = mine[-1] if mine else None
         if latest is None:
-            if progress == 0 and seconds == 0:
-                continue  # nothing happened yet
             latest = Attempt(academy_id=academy_id, enrollment_id=enrollment.pk, number=1, started_at=now,
                              time_source=time_source, first_activity_at=now)
             mine.append(latest)
-        elif not _would_change(latest, progress, seconds, time_source):
-            continue
         _record(latest, progress, seconds, time_source, now)
         before = enrollment.status
         _roll_up(enrollment, mine, time_source)
@@ -265,28 +278,34 @@ ENROLLMENT_FIELDS = ["status", "progress", "score", "time_spent_seconds", "time_
                      "last_activity_at", "completed_at"]
 
 
-def _next_status(attempt: Attempt, progress: int) -> str:
-    if attempt.status in FINISHED_STATUSES:
-        return attempt.status  # a late report cannot reopen a finished attempt
-    if max(attempt.progress, progress) >= 100:
+def _next_status(status: str, current: int, progress: int) -> str:
+    """The status of an attempt in `status` at progress `current` once `progress` is reported."""
+    if status in FINISHED_STATUSES:
+        return status  # a late report cannot reopen a finished attempt
+    if max(current, progress) >= 100:
         return LearningStatus.COMPLETED
-    if progress > 0 or attempt.status == LearningStatus.IN_PROGRESS:
+    if progress > 0 or status == LearningStatus.IN_PROGRESS:
         return LearningStatus.IN_PROGRESS
-    return attempt.status
+    return status
 
 
-def _would_change(attempt: Attempt, progress: int, seconds: int, time_source: str) -> bool:
+def _needs_update(latest: tuple[str, int, int, str] | None, progress: int, seconds: int, time_source: str) -> bool:
+    """Whether reporting (progress, seconds) changes an enrollment whose latest attempt is in the
+    state (status, progress, seconds, time source); None: it has no attempt yet."""
+    if latest is None:
+        return bool(progress or seconds)  # with nothing reported, nothing happened yet
+    status, current, spent, source = latest
     return (
-        max(attempt.progress, progress) != attempt.progress
-        or (attempt.status in FINISHED_STATUSES and attempt.status != LearningStatus.FAILED and attempt.progress != 100)
-        or attempt.time_spent_seconds != seconds
-        or attempt.time_source != time_source
-        or _next_status(attempt, progress) != attempt.status
+        max(current, progress) != current
+        or (status in FINISHED_STATUSES and status != LearningStatus.FAILED and current != 100)
+        or spent != seconds
+        or source != time_source
+        or _next_status(status, current, progress) != status
     )
 
 
 def _record(attempt: Attempt, progress: int, seconds: int, time_source: str, now: datetime) -> None:
-    attempt.status = _next_status(attempt, progress)
+    attempt.status = _next_status(attempt.status, attempt.progress, progress)
     attempt.progress = max(attempt.progress, progress)
     attempt.time_spent_seconds = seconds
     attempt.time_source = time_source
