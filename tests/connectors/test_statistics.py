@@ -12,7 +12,7 @@ from coursebridge.connectors.sync import connection_sync
 from coursebridge.learning.models import ActivityDay, Attempt, Enrollment, EntryPoint
 from coursebridge.learning.services import activity_day_record, enrollment_create, launch_course
 from tests.connectors.factories import fast_session, openclassrooms_connection
-from tests.factories import AcademyFactory, GroupFactory, learner_in
+from tests.factories import AcademyFactory, CourseFactory, GroupFactory, learner_in
 from tests.fakes.openclassrooms import FakeOpenClassrooms, fake_course, fake_statistic
 
 pytestmark = pytest.mark.django_db
@@ -242,3 +242,58 @@ def test_importing_a_day_again_writes_nothing_whatever_the_state_of_the_enrollme
     with CaptureQueriesContext(db) as same:
         import_page()
     assert len(same) == reads
+
+
+def test_the_daily_totals_the_dashboard_reads_equal_the_activity_days_after_every_writer(fake, team):
+    """The whole-academy dashboard reads its charts over time from daily totals: after an import, a
+    re-run, a later day, an earlier day imported late (which changes the next day's part), rows kept
+    aside that attach, and the measured-time snapshot, they equal the activity days themselves."""
+    from coursebridge.learning.models import ActivityDayTotal
+    from coursebridge.learning.services import attempt_record_progress
+    from coursebridge.reporting.dashboard import Period, activity_by_day, activity_by_day_from_rows
+    from coursebridge.reporting.scope import ReportScope
+    from coursebridge.reporting.services import activity_snapshot_measured
+
+    scope = ReportScope(academy=team.academy, paths=None, group=None)
+    period = Period(start=DAY - datetime.timedelta(days=3), end=DAY + datetime.timedelta(days=3))
+
+    def charts():
+        from_totals, from_rows = activity_by_day(scope, period), activity_by_day_from_rows(scope, period)
+        assert from_totals == from_rows
+        return from_totals
+
+    ada = learner_in(team, username="ada", email="ada@example.org")
+    learner_in(team, username="bob", email="bob@example.org")
+    connection = openclassrooms_connection(team, fake)
+    fake.statistics[DAY.isoformat()] = [fake_statistic("ada@example.org", "1", 40),
+                                        fake_statistic("bob@example.org", "2", 10, minutes=120),
+                                        fake_statistic("cyd@example.org", "1", 50)]
+    sync(connection)
+    active, seconds = charts()
+    assert (active[DAY], seconds["theoretical"][DAY]) == (2, 14400 + 720)
+    sync(connection)
+    assert charts() == (active, seconds)
+
+    later, earlier = DAY + datetime.timedelta(days=2), DAY - datetime.timedelta(days=1)
+    fake.statistics[later.isoformat()] = [fake_statistic("ada@example.org", "1", 70)]
+    sync(connection, day=later)
+    fake.statistics[earlier.isoformat()] = [fake_statistic("ada@example.org", "1", 20)]
+    sync(connection, day=earlier)  # ada's DAY now counts only its part over the earlier day
+    active, seconds = charts()
+    assert [seconds["theoretical"][d] for d in (earlier, DAY, later)] == [7200, 7200 + 720, 10800]
+
+    learner_in(team, username="cyd", email="Cyd@example.org")
+    fake.statistics[later.isoformat()] = []
+    sync(connection, day=later)  # cyd's row kept aside attaches on its day
+    active, seconds = charts()
+    assert (active[DAY], seconds["theoretical"][DAY]) == (3, 7200 + 720 + 18000)
+
+    native = CourseFactory(academy=team.academy, title="Native", placed_in=team)
+    attempt = launch_course(user=ada, course=native).attempt
+    attempt_record_progress(attempt=attempt, time_spent_seconds=600)
+    today = attempt.last_activity_at.date()
+    activity_snapshot_measured(day=today)
+    period = Period(start=today, end=today)
+    active, seconds = charts()
+    assert (active[today], seconds["measured"][today], seconds["theoretical"][today]) == (1, 600, 0)
+    assert ActivityDayTotal.objects.filter(academy=team.academy).count() == 4

@@ -224,7 +224,8 @@ def test_a_program_edit_with_bad_input_says_what_and_changes_nothing(client_for,
     assert (program.title, program.order) == ("Onboarding", "linear")
     other = AcademyFactory(slug="other")
     foreign = program_with([CourseFactory(academy=other)], title="Theirs")
-    assert client.post(url("program_edit", program_id=foreign.pk), {"title": "Mine", "order": "free"}).status_code == 404
+    elsewhere = client.post(url("program_edit", program_id=foreign.pk), {"title": "Mine", "order": "free"})
+    assert elsewhere.status_code == 404
     assert client_for(campus["learner"]).post(address, {"title": "Mine", "order": "free"}).status_code == 403
     foreign.refresh_from_db()
     assert foreign.title == "Theirs"

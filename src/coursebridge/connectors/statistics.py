@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from coursebridge.learning.models import (
     LearningStatus,
     TimeSource,
 )
+from coursebridge.learning.services import activity_totals_refresh
 
 BATCH = 2000
 MAX_SECONDS = 2**31 - 1
@@ -50,6 +51,7 @@ class ImportResult:
     unmatched: int = 0
     changed_enrollments: int = 0
     completed_enrollment_ids: list[int] | None = None
+    days: set[date] = field(default_factory=set)  # the days whose activity days were written
 
 
 def statistics_fetch_and_import(
@@ -59,6 +61,7 @@ def statistics_fetch_and_import(
     """Fetch the day's statistics page by page and import each page; then retry the rows kept aside."""
     outcome = RunState.SUCCEEDED
     pages = 0
+    days = {day}  # refreshed even when nothing changed: a run interrupted before its refresh is repaired
     try:
         for page in session.statistics_pages(day):
             pages += 1
@@ -71,6 +74,7 @@ def statistics_fetch_and_import(
             run.statistics_rows += result.rows
             run.statistics_applied += result.applied
             run.statistics_unmatched += result.unmatched
+            days |= result.days
             run.save()
             renew()
             progress("statistics", pages, page.total_pages)
@@ -80,6 +84,8 @@ def statistics_fetch_and_import(
     except RemoteError as exc:
         run.errors.append(f"The statistics could not be fetched: {exc.message} The rows already imported stay.")
         outcome = RunState.FAILED
+    # The dashboards' daily totals of the days written, once for the whole run.
+    activity_totals_refresh(academy_id=connection.academy_id, days=days)
     attached = unmatched_attach(connection=connection, provider_name=provider.name,
                                 time_source=provider.time_source)
     run.statistics_applied += attached
@@ -258,7 +264,7 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
             update_conflicts=True, unique_fields=["enrollment", "number"], update_fields=ATTEMPT_FIELDS,
         )
     result.changed_enrollments += len(enrollment_rows)
-    activity_days_record(academy_id=academy_id, rows=rows, day=day, time_source=time_source)
+    result.days |= activity_days_record(academy_id=academy_id, rows=rows, day=day, time_source=time_source)
     return result
 
 
@@ -335,10 +341,11 @@ def _roll_up(enrollment: Enrollment, attempts: list[Attempt], time_source: str) 
 
 
 def activity_days_record(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, int]], day: date,
-                         time_source: str) -> int:
+                         time_source: str) -> set[date]:
     """learning.services.activity_day_record for many (user, course) pairs at once: the day's
     seconds are the increase over the latest earlier day, the next later day's part follows, and a
-    day recorded again with the same values is not written. Returns the rows written."""
+    day recorded again with the same values is not written. Returns the days written (the caller
+    refreshes their daily totals with learning.services.activity_totals_refresh, once per run)."""
     user_ids = {u for u, _ in rows}
     course_ids = {c for _, c in rows}
     base = ActivityDay.objects.filter(time_source=time_source, user_id__in=user_ids, course_id__in=course_ids)
@@ -348,7 +355,7 @@ def activity_days_record(*, academy_id: int, rows: dict[tuple[int, int], tuple[i
     }
     todo = {pair: value for pair, value in rows.items() if same_day.get(pair) != (value[1], value[0])}
     if not todo:
-        return 0
+        return set()
     last_day = {(u, c): d for u, c, d in base.filter(day__lt=day).values("user_id", "course_id").annotate(
         d=Max("day")).values_list("user_id", "course_id", "d") if (u, c) in todo}
     earlier: dict[tuple[int, int], int] = {}
@@ -371,7 +378,7 @@ def activity_days_record(*, academy_id: int, rows: dict[tuple[int, int], tuple[i
         later = ActivityDay.objects.get(user_id=u, course_id=c, time_source=time_source, day=d)
         ActivityDay.objects.filter(pk=later.pk).update(
             seconds=max(0, later.cumulative_seconds - todo[(u, c)][1]))
-    return len(todo)
+    return {day, *next_day.values()}
 
 
 def unmatched_attach(*, connection: Connection, provider_name: str, time_source: str) -> int:
@@ -393,9 +400,11 @@ def unmatched_attach(*, connection: Connection, provider_name: str, time_source:
             done.append(p.pk)
     now = timezone.now()
     with transaction.atomic():
+        written: set[date] = set()
         for day in sorted(by_day):
-            apply_progress(academy_id=connection.academy_id, rows=by_day[day], day=day, time_source=time_source,
-                           now=now)
+            written |= apply_progress(academy_id=connection.academy_id, rows=by_day[day], day=day,
+                                      time_source=time_source, now=now).days
             attached += len(by_day[day])
         UnmatchedStatistic.objects.filter(pk__in=done).delete()
+        activity_totals_refresh(academy_id=connection.academy_id, days=written)
     return attached
