@@ -65,9 +65,11 @@ def test_admin_builds_a_program_a_learner_completes_a_step_and_the_dashboard_cha
     admin.check("input[name=order][value=linear]")
     admin.get_by_role("button", name="Create the program").click()
     expect(admin.locator("h1")).to_have_text("Data foundations")
-    for label in ("Welcome to data (Web link)", "Learn Python (Provider course, openclassrooms)"):
-        admin.select_option("#id_course", label=label)
+    for title, label in (("Welcome to data", "Web link"), ("Learn Python", "Provider course, openclassrooms")):
+        admin.select_option("#id_course", label=f"{title} ({label})")
         admin.get_by_role("button", name="Add the step").click()
+        # The steps section is swapped in place: wait for it before choosing the next course.
+        expect(admin.locator("#program-steps [role=status]")).to_have_text(f"'{title}' added as the last step.")
     expect(admin.locator(".admin-steps .step-title")).to_have_text(["Welcome to data", "Learn Python"])
     # Steps reorder in place (htmx swaps the steps section), and the program is renamed the same way.
     admin.get_by_role("button", name="Move 'Learn Python' up").click()
