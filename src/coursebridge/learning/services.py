@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -279,11 +280,14 @@ def activity_totals_refresh(*, academy_id: int, days: Iterable[date]) -> int:
     sums = {f"{source}_seconds": Sum("seconds", filter=Q(time_source=source)) for source in TimeSource.values}
     for start in range(0, len(wanted), TOTALS_DAYS_PER_READ):
         chunk = wanted[start:start + TOTALS_DAYS_PER_READ]
+        rows: list[dict[str, Any]] = [
+            dict(row) for row in ActivityDay.objects.filter(academy_id=academy_id, day__in=chunk).values("day")
+            .annotate(active_learners=Count("user_id", distinct=True, filter=Q(seconds__gt=0)), **sums).order_by()
+        ]
         found = [
             ActivityDayTotal(academy_id=academy_id, day=row["day"], active_learners=row["active_learners"],
                              **{name: int(row[name] or 0) for name in sums})
-            for row in ActivityDay.objects.filter(academy_id=academy_id, day__in=chunk).values("day")
-            .annotate(active_learners=Count("user_id", distinct=True, filter=Q(seconds__gt=0)), **sums).order_by()
+            for row in rows
         ]
         with transaction.atomic():
             ActivityDayTotal.objects.filter(academy_id=academy_id, day__in=chunk).exclude(
