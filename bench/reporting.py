@@ -48,6 +48,7 @@ def generate(*, attempts: int, seed: int = 7) -> dict[str, Any]:
     from coursebridge.accounts.services import academy_create, group_create, membership_grant, user_create
     from coursebridge.catalog.models import Course, CourseKind
     from coursebridge.learning.models import ActivityDay, Attempt, Enrollment, EntryPoint, LearningStatus, TimeSource
+    from coursebridge.learning.services import activity_totals_refresh
 
     rng = random.Random(seed)
     academy = academy_create(slug=SLUG, name="Bench Reports")
@@ -118,6 +119,9 @@ def generate(*, attempts: int, seed: int = 7) -> dict[str, Any]:
                 for e in enrollments
             ])
             made += len(enrollments)
+    # The daily totals, as the statistics import and the measured-time snapshot keep them.
+    activity_totals_refresh(academy_id=academy.pk, days=ActivityDay.objects.filter(academy=academy)
+                            .values_list("day", flat=True).distinct())
     return {"academy": academy, "admin": admin, "group_admin": group_admin, "group": first_group,
             "enrollments": made, "attempts": made * ATTEMPTS_PER_ENROLLMENT}
 

@@ -218,6 +218,7 @@ def sample_body(schema: dict[str, Any], operation: dict[str, Any], ids: dict[str
         "provider": "openclassrooms",
         "starts_on": "2026-01-01",
         "ends_on": "2026-12-31",
+        "direction": "up",
         **ids,
     }
     body: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from coursebridge.connectors.sync import connection_sync
 from coursebridge.learning.models import ActivityDay, Attempt, Enrollment, EntryPoint
 from coursebridge.learning.services import activity_day_record, enrollment_create, launch_course
 from tests.connectors.factories import fast_session, openclassrooms_connection
-from tests.factories import AcademyFactory, GroupFactory, learner_in
+from tests.factories import AcademyFactory, CourseFactory, GroupFactory, learner_in
 from tests.fakes.openclassrooms import FakeOpenClassrooms, fake_course, fake_statistic
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +181,119 @@ def test_the_learner_transcript_shows_the_time_as_an_estimate(client_for, fake, 
 
     assert "Python" in page
     assert 'title="Estimate (theoretical time x progress)">estimate</span>' in page
+
+
+def test_importing_a_day_again_writes_nothing_whatever_the_state_of_the_enrollments(fake, team):
+    """A page of rows in every state (new pairs, nothing reported yet, in progress, completed,
+    several enrollments and attempts, a failed attempt, a row kept aside) imported twice: the second
+    time sends no INSERT, UPDATE or DELETE, and reads in a fixed number of queries."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from coursebridge.connectors.providers.base import StatisticRow
+    from coursebridge.connectors.statistics import statistics_import
+    from coursebridge.learning.services import attempt_record_progress
+
+    connection = openclassrooms_connection(team, fake)
+    sync(connection)  # the two courses
+    python = Course.objects.get(external_id="1")
+    learners = [learner_in(team, username=f"l{n:02d}", email=f"L{n:02d}@example.org") for n in range(30)]
+    # Enrollments that exist before the statistics: a session one beside the catalogue one, a
+    # failed attempt, a second attempt.
+    launch_course(user=learners[0], course=python)
+    enrollment_create(user=learners[0], course=python, entry_point=EntryPoint.SESSION, session_id=3)
+    attempt_record_progress(attempt=launch_course(user=learners[1], course=python).attempt, status="failed")
+    launch_course(user=learners[2], course=python)
+    launch_course(user=learners[2], course=python, entry_point=EntryPoint.SESSION, session_id=4)
+    rows = [StatisticRow(email=f"l{n:02d}@EXAMPLE.org", course_external_id=course, progress=(n * 17) % 101,
+                         time_seconds=(n * 17) % 101 * 60)
+            for n in range(30) for course in ("1", "2")]
+    rows += [StatisticRow(email="l03@example.org", course_external_id="2", progress=100, time_seconds=3600),
+             StatisticRow(email="nobody@example.org", course_external_id="1", progress=5, time_seconds=60)]
+
+    def import_page():
+        return statistics_import(connection=connection, provider_name="openclassrooms", rows=rows, day=DAY)
+
+    first = import_page()
+    assert (first.rows, first.applied, first.unmatched) == (62, 60, 1)
+    # 60 pairs, and learner 2's session enrollment beside the catalogue one (learner 0's session
+    # enrollment has no attempt and the row reports nothing: it is left alone).
+    assert first.changed_enrollments == 61
+    before = (list(Enrollment.objects.order_by("pk").values()), list(Attempt.objects.order_by("pk").values()),
+              list(ActivityDay.objects.order_by("pk").values()), list(UnmatchedStatistic.objects.values()))
+
+    with CaptureQueriesContext(db) as queries:
+        again = import_page()
+
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == [
+        # The row kept aside is kept aside again (its received time is refreshed), nothing else.
+        q["sql"] for q in queries if "connectors_unmatchedstatistic" in q["sql"] and q["sql"].startswith("INSERT")
+    ]
+    assert len(writes) == 1
+    assert (again.applied, again.unmatched, again.changed_enrollments, again.completed_enrollment_ids) == (
+        60, 1, 0, [])
+    after = (list(Enrollment.objects.order_by("pk").values()), list(Attempt.objects.order_by("pk").values()),
+             list(ActivityDay.objects.order_by("pk").values()), list(UnmatchedStatistic.objects.values()))
+    assert after[:3] == before[:3]
+    reads = len(queries)
+    rows += [StatisticRow(email=f"l{n:02d}@example.org", course_external_id="1", progress=(n * 17) % 101,
+                          time_seconds=(n * 17) % 101 * 60) for n in range(30)]  # duplicates: the last wins
+    with CaptureQueriesContext(db) as same:
+        import_page()
+    assert len(same) == reads
+
+
+def test_the_daily_totals_the_dashboard_reads_equal_the_activity_days_after_every_writer(fake, team):
+    """The whole-academy dashboard reads its charts over time from daily totals: after an import, a
+    re-run, a later day, an earlier day imported late (which changes the next day's part), rows kept
+    aside that attach, and the measured-time snapshot, they equal the activity days themselves."""
+    from coursebridge.learning.models import ActivityDayTotal
+    from coursebridge.learning.services import attempt_record_progress
+    from coursebridge.reporting.dashboard import Period, activity_by_day, activity_by_day_from_rows
+    from coursebridge.reporting.scope import ReportScope
+    from coursebridge.reporting.services import activity_snapshot_measured
+
+    scope = ReportScope(academy=team.academy, paths=None, group=None)
+    period = Period(start=DAY - datetime.timedelta(days=3), end=DAY + datetime.timedelta(days=3))
+
+    def charts():
+        from_totals, from_rows = activity_by_day(scope, period), activity_by_day_from_rows(scope, period)
+        assert from_totals == from_rows
+        return from_totals
+
+    ada = learner_in(team, username="ada", email="ada@example.org")
+    learner_in(team, username="bob", email="bob@example.org")
+    connection = openclassrooms_connection(team, fake)
+    fake.statistics[DAY.isoformat()] = [fake_statistic("ada@example.org", "1", 40),
+                                        fake_statistic("bob@example.org", "2", 10, minutes=120),
+                                        fake_statistic("cyd@example.org", "1", 50)]
+    sync(connection)
+    active, seconds = charts()
+    assert (active[DAY], seconds["theoretical"][DAY]) == (2, 14400 + 720)
+    sync(connection)
+    assert charts() == (active, seconds)
+
+    later, earlier = DAY + datetime.timedelta(days=2), DAY - datetime.timedelta(days=1)
+    fake.statistics[later.isoformat()] = [fake_statistic("ada@example.org", "1", 70)]
+    sync(connection, day=later)
+    fake.statistics[earlier.isoformat()] = [fake_statistic("ada@example.org", "1", 20)]
+    sync(connection, day=earlier)  # ada's DAY now counts only its part over the earlier day
+    active, seconds = charts()
+    assert [seconds["theoretical"][d] for d in (earlier, DAY, later)] == [7200, 7200 + 720, 10800]
+
+    learner_in(team, username="cyd", email="Cyd@example.org")
+    fake.statistics[later.isoformat()] = []
+    sync(connection, day=later)  # cyd's row kept aside attaches on its day
+    active, seconds = charts()
+    assert (active[DAY], seconds["theoretical"][DAY]) == (3, 7200 + 720 + 18000)
+
+    native = CourseFactory(academy=team.academy, title="Native", placed_in=team)
+    attempt = launch_course(user=ada, course=native).attempt
+    attempt_record_progress(attempt=attempt, time_spent_seconds=600)
+    today = attempt.last_activity_at.date()
+    activity_snapshot_measured(day=today)
+    period = Period(start=today, end=today)
+    active, seconds = charts()
+    assert (active[today], seconds["measured"][today], seconds["theoretical"][today]) == (1, 600, 0)
+    assert ActivityDayTotal.objects.filter(academy=team.academy).count() == 4

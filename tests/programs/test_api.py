@@ -109,3 +109,35 @@ def test_a_participant_is_a_user_or_a_group(campus):
 
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "Add either a user or a group."
+
+
+def test_a_program_is_changed_and_its_steps_reordered_through_the_api(campus):
+    admin = campus["admin"]
+    program_id = admin.post(f"{BASE}/programs", {"title": "Data path"}, content_type="application/json").json()["id"]
+    steps = [admin.post(f"{BASE}/programs/{program_id}/steps", {"course_id": campus[c].pk},
+                        content_type="application/json").json()["id"] for c in ("intro", "python")]
+
+    changed = admin.patch(f"{BASE}/programs/{program_id}", {"order": "free", "description": "Start here."},
+                          content_type="application/json")
+    assert changed.status_code == 200
+    assert (changed.json()["title"], changed.json()["order"], changed.json()["description"]) == (
+        "Data path", "free", "Start here.")
+    moved = admin.post(f"{BASE}/programs/{program_id}/steps/{steps[1]}/move", {"direction": "up"},
+                       content_type="application/json")
+    assert (moved.status_code, moved.json()["position"]) == (200, 1)
+    program = admin.get(f"{BASE}/programs/{program_id}").json()
+    assert [s["course_title"] for s in program["steps"]] == ["Python", "Intro"]
+
+    blank = admin.patch(f"{BASE}/programs/{program_id}", {"title": " "}, content_type="application/json")
+    assert (blank.status_code, blank.json()["error"]["field"]) == (400, "title")
+    null = admin.patch(f"{BASE}/programs/{program_id}", {"order": None}, content_type="application/json")
+    assert null.status_code == 422
+    sideways = admin.post(f"{BASE}/programs/{program_id}/steps/{steps[0]}/move", {"direction": "left"},
+                          content_type="application/json")
+    assert sideways.status_code == 422
+    elsewhere = admin.post(f"{BASE}/programs/{program_id}/steps/999999/move", {"direction": "up"},
+                           content_type="application/json")
+    assert elsewhere.status_code == 404
+    assert campus["learner"].patch(f"{BASE}/programs/{program_id}", {"title": "Mine"},
+                                   content_type="application/json").status_code == 403
+    assert admin.get(f"{BASE}/programs/{program_id}").json()["title"] == "Data path"

@@ -18,6 +18,7 @@ from datetime import date
 
 from coursebridge.accounts.models import Role
 from coursebridge.learning.models import ActivityDay, LearningStatus, TimeSource
+from coursebridge.learning.services import activity_totals_refresh
 from coursebridge.programs.services import session_participant_add
 from tests.factories import (
     AcademyFactory,
@@ -40,9 +41,12 @@ def day(n: int) -> date:
 
 def activity(user, course, when: date, seconds: int, cumulative: int, source: str = TimeSource.MEASURED,
              progress: int = 0) -> ActivityDay:
-    return ActivityDay.objects.create(academy_id=course.academy_id, user=user, course=course, day=when,
-                                      time_source=source, seconds=seconds, cumulative_seconds=cumulative,
-                                      progress=progress)
+    """A day written directly (exact seconds), with its daily total refreshed as every writer does."""
+    row = ActivityDay.objects.create(academy_id=course.academy_id, user=user, course=course, day=when,
+                                     time_source=source, seconds=seconds, cumulative_seconds=cumulative,
+                                     progress=progress)
+    activity_totals_refresh(academy_id=course.academy_id, days=[when])
+    return row
 
 
 def build_campus() -> dict:

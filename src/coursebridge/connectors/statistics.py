@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from coursebridge.learning.models import (
     LearningStatus,
     TimeSource,
 )
+from coursebridge.learning.services import activity_totals_refresh
 
 BATCH = 2000
 MAX_SECONDS = 2**31 - 1
@@ -50,6 +51,7 @@ class ImportResult:
     unmatched: int = 0
     changed_enrollments: int = 0
     completed_enrollment_ids: list[int] | None = None
+    days: set[date] = field(default_factory=set)  # the days whose activity days were written
 
 
 def statistics_fetch_and_import(
@@ -59,6 +61,7 @@ def statistics_fetch_and_import(
     """Fetch the day's statistics page by page and import each page; then retry the rows kept aside."""
     outcome = RunState.SUCCEEDED
     pages = 0
+    days = {day}  # refreshed even when nothing changed: a run interrupted before its refresh is repaired
     try:
         for page in session.statistics_pages(day):
             pages += 1
@@ -71,6 +74,7 @@ def statistics_fetch_and_import(
             run.statistics_rows += result.rows
             run.statistics_applied += result.applied
             run.statistics_unmatched += result.unmatched
+            days |= result.days
             run.save()
             renew()
             progress("statistics", pages, page.total_pages)
@@ -80,6 +84,8 @@ def statistics_fetch_and_import(
     except RemoteError as exc:
         run.errors.append(f"The statistics could not be fetched: {exc.message} The rows already imported stay.")
         outcome = RunState.FAILED
+    # The dashboards' daily totals of the days written, once for the whole run.
+    activity_totals_refresh(academy_id=connection.academy_id, days=days)
     attached = unmatched_attach(connection=connection, provider_name=provider.name,
                                 time_source=provider.time_source)
     run.statistics_applied += attached
@@ -177,14 +183,31 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
     result = result or ImportResult(completed_enrollment_ids=[])
     user_ids = {u for u, _ in rows}
     course_ids = {c for _, c in rows}
-    enrollments = [
-        e for e in Enrollment.objects.filter(academy_id=academy_id, user_id__in=user_ids, course_id__in=course_ids)
-        if (e.user_id, e.course_id) in rows
+    # First, as plain tuples: the pairs' enrollments and the state of each one's latest attempt, so
+    # that rows which change nothing (a day imported again) cost two reads and no model objects.
+    keys = [
+        (pk, u, c) for pk, u, c in Enrollment.objects.filter(
+            academy_id=academy_id, user_id__in=user_ids, course_id__in=course_ids,
+        ).values_list("pk", "user_id", "course_id").order_by()
+        if (u, c) in rows
     ]
-    have = {(e.user_id, e.course_id) for e in enrollments}
+    have = {(u, c) for _, u, c in keys}
+    latest_state: dict[int, tuple[str, int, int, str]] = {}
+    for start in range(0, len(keys), BATCH):
+        for enrollment_id, status, progress, seconds, source in (
+            Attempt.objects.filter(enrollment_id__in=[pk for pk, _, _ in keys[start:start + BATCH]])
+            .order_by("enrollment_id", "number")
+            .values_list("enrollment_id", "status", "progress", "time_spent_seconds", "time_source")
+        ):
+            latest_state[enrollment_id] = (status, progress, seconds, source)  # the last number wins
+    changing = [pk for pk, u, c in keys if _needs_update(latest_state.get(pk), *rows[(u, c)], time_source)]
+    enrollments: list[Enrollment] = []
     attempts: dict[int, list[Attempt]] = defaultdict(list)
-    for known in Attempt.objects.filter(enrollment_id__in=[e.pk for e in enrollments]).order_by("number"):
-        attempts[known.enrollment_id].append(known)
+    for start in range(0, len(changing), BATCH):
+        chunk = changing[start:start + BATCH]
+        enrollments += Enrollment.objects.filter(pk__in=chunk).order_by()
+        for known in Attempt.objects.filter(enrollment_id__in=chunk).order_by("number"):
+            attempts[known.enrollment_id].append(known)
     attempt_rows: list[Attempt] = []
     enrollment_rows: list[Enrollment] = []
     # Pairs without any enrollment: a catalogue enrollment, written with its final values, then its attempt.
@@ -207,13 +230,9 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
         mine = attempts[enrollment.pk]
         latest: Attempt | None = mine[-1] if mine else None
         if latest is None:
-            if progress == 0 and seconds == 0:
-                continue  # nothing happened yet
             latest = Attempt(academy_id=academy_id, enrollment_id=enrollment.pk, number=1, started_at=now,
                              time_source=time_source, first_activity_at=now)
             mine.append(latest)
-        elif not _would_change(latest, progress, seconds, time_source):
-            continue
         _record(latest, progress, seconds, time_source, now)
         before = enrollment.status
         _roll_up(enrollment, mine, time_source)
@@ -245,7 +264,7 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
             update_conflicts=True, unique_fields=["enrollment", "number"], update_fields=ATTEMPT_FIELDS,
         )
     result.changed_enrollments += len(enrollment_rows)
-    activity_days_record(academy_id=academy_id, rows=rows, day=day, time_source=time_source)
+    result.days |= activity_days_record(academy_id=academy_id, rows=rows, day=day, time_source=time_source)
     return result
 
 
@@ -265,28 +284,34 @@ ENROLLMENT_FIELDS = ["status", "progress", "score", "time_spent_seconds", "time_
                      "last_activity_at", "completed_at"]
 
 
-def _next_status(attempt: Attempt, progress: int) -> str:
-    if attempt.status in FINISHED_STATUSES:
-        return attempt.status  # a late report cannot reopen a finished attempt
-    if max(attempt.progress, progress) >= 100:
+def _next_status(status: str, current: int, progress: int) -> str:
+    """The status of an attempt in `status` at progress `current` once `progress` is reported."""
+    if status in FINISHED_STATUSES:
+        return status  # a late report cannot reopen a finished attempt
+    if max(current, progress) >= 100:
         return LearningStatus.COMPLETED
-    if progress > 0 or attempt.status == LearningStatus.IN_PROGRESS:
+    if progress > 0 or status == LearningStatus.IN_PROGRESS:
         return LearningStatus.IN_PROGRESS
-    return attempt.status
+    return status
 
 
-def _would_change(attempt: Attempt, progress: int, seconds: int, time_source: str) -> bool:
+def _needs_update(latest: tuple[str, int, int, str] | None, progress: int, seconds: int, time_source: str) -> bool:
+    """Whether reporting (progress, seconds) changes an enrollment whose latest attempt is in the
+    state (status, progress, seconds, time source); None: it has no attempt yet."""
+    if latest is None:
+        return bool(progress or seconds)  # with nothing reported, nothing happened yet
+    status, current, spent, source = latest
     return (
-        max(attempt.progress, progress) != attempt.progress
-        or (attempt.status in FINISHED_STATUSES and attempt.status != LearningStatus.FAILED and attempt.progress != 100)
-        or attempt.time_spent_seconds != seconds
-        or attempt.time_source != time_source
-        or _next_status(attempt, progress) != attempt.status
+        max(current, progress) != current
+        or (status in FINISHED_STATUSES and status != LearningStatus.FAILED and current != 100)
+        or spent != seconds
+        or source != time_source
+        or _next_status(status, current, progress) != status
     )
 
 
 def _record(attempt: Attempt, progress: int, seconds: int, time_source: str, now: datetime) -> None:
-    attempt.status = _next_status(attempt, progress)
+    attempt.status = _next_status(attempt.status, attempt.progress, progress)
     attempt.progress = max(attempt.progress, progress)
     attempt.time_spent_seconds = seconds
     attempt.time_source = time_source
@@ -316,10 +341,11 @@ def _roll_up(enrollment: Enrollment, attempts: list[Attempt], time_source: str) 
 
 
 def activity_days_record(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, int]], day: date,
-                         time_source: str) -> int:
+                         time_source: str) -> set[date]:
     """learning.services.activity_day_record for many (user, course) pairs at once: the day's
     seconds are the increase over the latest earlier day, the next later day's part follows, and a
-    day recorded again with the same values is not written. Returns the rows written."""
+    day recorded again with the same values is not written. Returns the days written (the caller
+    refreshes their daily totals with learning.services.activity_totals_refresh, once per run)."""
     user_ids = {u for u, _ in rows}
     course_ids = {c for _, c in rows}
     base = ActivityDay.objects.filter(time_source=time_source, user_id__in=user_ids, course_id__in=course_ids)
@@ -329,7 +355,7 @@ def activity_days_record(*, academy_id: int, rows: dict[tuple[int, int], tuple[i
     }
     todo = {pair: value for pair, value in rows.items() if same_day.get(pair) != (value[1], value[0])}
     if not todo:
-        return 0
+        return set()
     last_day = {(u, c): d for u, c, d in base.filter(day__lt=day).values("user_id", "course_id").annotate(
         d=Max("day")).values_list("user_id", "course_id", "d") if (u, c) in todo}
     earlier: dict[tuple[int, int], int] = {}
@@ -352,7 +378,7 @@ def activity_days_record(*, academy_id: int, rows: dict[tuple[int, int], tuple[i
         later = ActivityDay.objects.get(user_id=u, course_id=c, time_source=time_source, day=d)
         ActivityDay.objects.filter(pk=later.pk).update(
             seconds=max(0, later.cumulative_seconds - todo[(u, c)][1]))
-    return len(todo)
+    return {day, *next_day.values()}
 
 
 def unmatched_attach(*, connection: Connection, provider_name: str, time_source: str) -> int:
@@ -374,9 +400,11 @@ def unmatched_attach(*, connection: Connection, provider_name: str, time_source:
             done.append(p.pk)
     now = timezone.now()
     with transaction.atomic():
+        written: set[date] = set()
         for day in sorted(by_day):
-            apply_progress(academy_id=connection.academy_id, rows=by_day[day], day=day, time_source=time_source,
-                           now=now)
+            written |= apply_progress(academy_id=connection.academy_id, rows=by_day[day], day=day,
+                                      time_source=time_source, now=now).days
             attached += len(by_day[day])
         UnmatchedStatistic.objects.filter(pk__in=done).delete()
+        activity_totals_refresh(academy_id=connection.academy_id, days=written)
     return attached

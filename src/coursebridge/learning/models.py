@@ -126,3 +126,25 @@ class ActivityDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.course_id} on {self.day}: {self.seconds}s {self.time_source}"
+
+
+class ActivityDayTotal(models.Model):
+    """One academy's activity days of one day, summed: the learners with time recorded that day (any
+    source) and the day's seconds per time source. What the whole-academy dashboard charts over time
+    read instead of every learner's rows. Kept by `learning.services.activity_totals_refresh`, which
+    every writer of activity days calls for the days it wrote, and which recomputes those days from
+    the activity days themselves (never adds to a stored total), so a total always equals its rows."""
+
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    active_learners = models.PositiveIntegerField(default=0)
+    measured_seconds = models.PositiveBigIntegerField(default=0)
+    theoretical_seconds = models.PositiveBigIntegerField(default=0)
+    imported_seconds = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["academy_id", "day"]
+        constraints = [models.UniqueConstraint(fields=["academy", "day"], name="unique_activity_day_total")]
+
+    def __str__(self) -> str:
+        return f"academy {self.academy_id} on {self.day}: {self.active_learners} active"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from coursebridge.accounts.models import User
@@ -18,6 +20,7 @@ from coursebridge.core.errors import DomainError, LaunchRefused, NotFound
 from coursebridge.learning.models import (
     FINISHED_STATUSES,
     ActivityDay,
+    ActivityDayTotal,
     Attempt,
     Enrollment,
     EntryPoint,
@@ -261,4 +264,36 @@ def activity_day_record(
         if later is not None:
             ActivityDay.objects.filter(pk=later.pk).update(
                 seconds=max(0, later.cumulative_seconds - cumulative_seconds))
+        activity_totals_refresh(academy_id=academy_id, days=[day] + ([later.day] if later is not None else []))
     return row
+
+
+TOTALS_DAYS_PER_READ = 31
+
+
+def activity_totals_refresh(*, academy_id: int, days: Iterable[date]) -> int:
+    """Recompute the academy's daily totals (ActivityDayTotal) of `days` from its activity days: the
+    learners with time recorded that day and the seconds per time source; a day without any row
+    loses its total. Every writer of activity days calls this for the days it wrote, once per run
+    (a statistics import, a snapshot), not per row. Returns the number of days refreshed."""
+    wanted = sorted(set(days))
+    sums = {f"{source}_seconds": Sum("seconds", filter=Q(time_source=source)) for source in TimeSource.values}
+    for start in range(0, len(wanted), TOTALS_DAYS_PER_READ):
+        chunk = wanted[start:start + TOTALS_DAYS_PER_READ]
+        rows: list[dict[str, Any]] = [
+            dict(row) for row in ActivityDay.objects.filter(academy_id=academy_id, day__in=chunk).values("day")
+            .annotate(active_learners=Count("user_id", distinct=True, filter=Q(seconds__gt=0)), **sums).order_by()
+        ]
+        found = [
+            ActivityDayTotal(academy_id=academy_id, day=row["day"], active_learners=row["active_learners"],
+                             **{name: int(row[name] or 0) for name in sums})
+            for row in rows
+        ]
+        with transaction.atomic():
+            ActivityDayTotal.objects.filter(academy_id=academy_id, day__in=chunk).exclude(
+                day__in=[t.day for t in found]).delete()
+            ActivityDayTotal.objects.bulk_create(
+                found, update_conflicts=True, unique_fields=["academy", "day"],
+                update_fields=["active_learners", *sums],
+            )
+    return len(wanted)

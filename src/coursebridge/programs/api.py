@@ -7,7 +7,7 @@ learners list their sessions, see each step's state and launch a step.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from coursebridge.accounts.api import academy_of, group_in, request_user, require_training_admin, user_in_scope
 from coursebridge.accounts.models import Academy, User
 from coursebridge.catalog.models import CourseKind, CourseStatus
-from coursebridge.core.api import Id, InputSchema, PageParams, paged, paginate, responses
+from coursebridge.core.api import Id, InputSchema, PageParams, PatchSchema, paged, paginate, responses
 from coursebridge.core.errors import DomainError, NotFound
 from coursebridge.learning.api import course_in_body
 from coursebridge.learning.models import LearningStatus
@@ -72,8 +72,20 @@ class ProgramIn(InputSchema):
     order: StepOrder = StepOrder.LINEAR
 
 
+class ProgramPatch(PatchSchema):
+    """Only the fields sent change."""
+
+    title: str | None = None
+    description: str | None = None
+    order: StepOrder | None = None
+
+
 class StepIn(InputSchema):
     course_id: Id
+
+
+class StepMoveIn(InputSchema):
+    direction: Literal["up", "down"]
 
 
 class SessionOut(Schema):
@@ -211,6 +223,16 @@ def program_get(request: HttpRequest, slug: str, program_id: int) -> Program:
     return program_in(academy, program_id)
 
 
+@router.patch("/academies/{slug}/programs/{program_id}", response=responses(ProgramOut), tags=["programs"],
+              summary="Change a program")
+def program_change(request: HttpRequest, slug: str, program_id: int, payload: ProgramPatch) -> Program:
+    """Rename the program, change its description or switch it between linear and free order; its
+    sessions follow at once (completions never change, only which steps are locked)."""
+    academy = academy_of(request, slug)
+    require_training_admin(request, academy)
+    return services.program_update(program=program_in(academy, program_id), **payload.changes())
+
+
 @router.post("/academies/{slug}/programs/{program_id}/steps", response=responses(StepOut, 201),
              tags=["programs"], summary="Add a step")
 def step_add(request: HttpRequest, slug: str, program_id: int, payload: StepIn) -> Status[ProgramStep]:
@@ -233,6 +255,18 @@ def step_remove(request: HttpRequest, slug: str, program_id: int, step_id: int) 
         raise NotFound(f"No step {step_id} in program {program_id}.")
     services.program_step_remove(step=step)
     return Status(204, None)
+
+
+@router.post("/academies/{slug}/programs/{program_id}/steps/{step_id}/move", response=responses(StepOut),
+             tags=["programs"], summary="Move a step up or down")
+def step_move(request: HttpRequest, slug: str, program_id: int, step_id: int, payload: StepMoveIn) -> ProgramStep:
+    """Swap the step with the one before ("up") or after ("down"); at either end nothing changes."""
+    academy = academy_of(request, slug)
+    require_training_admin(request, academy)
+    step = ProgramStep.objects.filter(academy=academy, program_id=program_id, pk=step_id).first()
+    if step is None:
+        raise NotFound(f"No step {step_id} in program {program_id}.")
+    return services.program_step_move(step=step, direction=payload.direction)
 
 
 # --- Sessions (training admins) ----------------------------------------------------------------------

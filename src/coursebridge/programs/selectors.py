@@ -6,6 +6,7 @@ what the learner sees without any stored progress to keep in step."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +19,8 @@ from coursebridge.learning.models import Enrollment, EntryPoint, LearningStatus
 from coursebridge.learning.services import enrollment_entry_key, launch_refusal
 from coursebridge.programs.models import Participant, Program, ProgramStep, Session, StepOrder
 
+# Participants whose enrollments are read in one query (bounded IN lists on every database).
+ENROLLMENT_CHUNK = 500
 # A step counts as done when its enrollment completed or passed; a failed one may be tried again.
 DONE_STATUSES = frozenset({LearningStatus.COMPLETED, LearningStatus.PASSED})
 
@@ -169,7 +172,13 @@ def session_view(*, session: Session, user: User, on: date | None = None) -> Ses
         e.course_id: e
         for e in Enrollment.objects.filter(user=user, entry_key=key, course_id__in=[s.course_id for s in steps])
     }
-    state = session_state(session, on)
+    return _session_view(session, steps, enrollments, session_state(session, on))
+
+
+def _session_view(session: Session, steps: list[ProgramStep], enrollments: dict[int, Enrollment],
+                  state: str) -> SessionView:
+    """The rules of `session_view` on steps and one learner's enrollments (course id -> enrollment)
+    already read: no query."""
     linear = session.program.order == StepOrder.LINEAR
     views: list[StepView] = []
     blocked_by = ""
@@ -205,10 +214,25 @@ def session_view(*, session: Session, user: User, on: date | None = None) -> Ses
 
 
 def session_learner_rows(*, session: Session, on: date | None = None) -> list[tuple[User, SessionView]]:
-    """Every participant with their progress (for the admin's session page); one query per learner
-    is fine at the size of a session."""
-    users = session_participant_users(session=session)
-    return [(user, session_view(session=session, user=user, on=on)) for user in users]
+    """Every participant with their progress (for the admin's session page), in three reads whatever
+    the number of participants and steps: the steps with their courses, the participants, and the
+    session's enrollments in the steps' courses (read in chunks of participants); each learner's view
+    is then worked out in memory with the rules of `session_view`."""
+    steps = list(program_steps(program=session.program))
+    users = list(session_participant_users(session=session))
+    key = enrollment_entry_key(EntryPoint.SESSION, session.pk)
+    course_ids = [s.course_id for s in steps]
+    by_user: dict[int, dict[int, Enrollment]] = defaultdict(dict)
+    if course_ids:
+        user_ids = [u.pk for u in users]
+        for start in range(0, len(user_ids), ENROLLMENT_CHUNK):
+            for enrollment in Enrollment.objects.filter(
+                academy_id=session.academy_id, entry_key=key, course_id__in=course_ids,
+                user_id__in=user_ids[start:start + ENROLLMENT_CHUNK],
+            ):
+                by_user[enrollment.user_id][enrollment.course_id] = enrollment
+    state = session_state(session, on)
+    return [(user, _session_view(session, steps, by_user.get(user.pk, {}), state)) for user in users]
 
 
 def courses_for_steps(*, academy: Academy) -> QuerySet[Course]:

@@ -12,6 +12,7 @@ academy_urlpatterns: list[URLPattern] = [
          name="session_step_start"),
     path("admin/programs/", views.program_list, name="program_list"),
     path("admin/programs/<int:program_id>/", views.program_detail, name="program_detail"),
+    path("admin/programs/<int:program_id>/edit/", views.program_edit, name="program_edit"),
     path("admin/programs/<int:program_id>/steps/", views.program_step_add, name="program_step_add"),
     path("admin/programs/<int:program_id>/steps/<int:step_id>/move/", views.program_step_move,
          name="program_step_move"),

@@ -18,7 +18,7 @@ from coursebridge.programs import selectors, services
 from coursebridge.programs.forms import ParticipantForm, ProgramForm, SessionForm, StepAddForm
 from coursebridge.programs.models import Participant, Program, ProgramStep, Session, StepOrder
 from coursebridge.web.forms import add_domain_error
-from coursebridge.web.views.common import TRAINING_ADMIN, Visit, academy_page, not_found, refused
+from coursebridge.web.views.common import TRAINING_ADMIN, Visit, academy_page, is_htmx, not_found, refused
 
 SERVICE_FIELDS = {"course_id": "course", "user_id": "user", "group_id": "group"}
 
@@ -46,18 +46,43 @@ def program_list(request: HttpRequest, visit: Visit) -> HttpResponse:
     }, status=status)
 
 
-def _program_page(request: HttpRequest, visit: Visit, program: Program, *, step_form: StepAddForm | None = None,
-                  session_form: SessionForm | None = None, status: int = 200) -> HttpResponse:
+def _program_form(program: Program, data: Any = None) -> ProgramForm:
+    return ProgramForm(data, initial={"title": program.title, "description": program.description,
+                                      "order": program.order})
+
+
+def _steps_context(visit: Visit, program: Program, step_form: StepAddForm | None = None) -> dict[str, Any]:
     steps = list(selectors.program_steps(program=program))
     in_program = {s.course_id for s in steps}
     courses = [(c.pk, f"{c.title} ({c.get_kind_display()}{', ' + c.provider if c.provider else ''})")
                for c in selectors.courses_for_steps(academy=visit.academy) if c.pk not in in_program]
+    return {"academy": visit.academy, "program": program, "steps": steps,
+            "step_form": step_form or StepAddForm(courses=courses)}
+
+
+def _program_page(request: HttpRequest, visit: Visit, program: Program, *, step_form: StepAddForm | None = None,
+                  session_form: SessionForm | None = None, edit_form: ProgramForm | None = None,
+                  status: int = 200) -> HttpResponse:
     return render(request, "programs/program_detail.html", {
-        "academy": visit.academy, "program": program, "steps": steps,
-        "step_form": step_form or StepAddForm(courses=courses),
+        **_steps_context(visit, program, step_form),
+        "edit_form": edit_form or _program_form(program),
         "session_form": session_form or SessionForm(),
         "sessions": selectors.session_list(academy=visit.academy, program_id=program.pk),
     }, status=status)
+
+
+def _steps_answer(request: HttpRequest, visit: Visit, program: Program, notice: str, *,
+                  step_form: StepAddForm | None = None, status: int = 200) -> HttpResponse:
+    """After a change to the steps: for htmx, the steps section alone with the notice in it; otherwise
+    back to the program's page (or the page again with the form's errors)."""
+    if is_htmx(request):
+        return render(request, "programs/_program_steps.html",
+                      {**_steps_context(visit, program, step_form), "steps_notice": notice}, status=status)
+    if status != 200:
+        return _program_page(request, visit, program, step_form=step_form, status=status)
+    if notice:
+        messages.success(request, notice)
+    return redirect("web:program_detail", slug=visit.academy.slug, program_id=program.pk)
 
 
 def _program_or_none(visit: Visit, program_id: int) -> Program | None:
@@ -71,6 +96,34 @@ def program_detail(request: HttpRequest, visit: Visit, program_id: int) -> HttpR
     if program is None:
         return not_found(request)
     return _program_page(request, visit, program)
+
+
+@require_POST
+@academy_page(TRAINING_ADMIN)
+def program_edit(request: HttpRequest, visit: Visit, program_id: int) -> HttpResponse:
+    """Change the title, the description or the order (linear or free); sessions follow at once."""
+    program = _program_or_none(visit, program_id)
+    if program is None:
+        return not_found(request)
+    form = _program_form(program, request.POST)
+    if form.is_valid():
+        try:
+            services.program_update(program=program, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if is_htmx(request):
+                return render(request, "programs/_program_head.html", {
+                    "academy": visit.academy, "program": program, "edit_form": _program_form(program),
+                    "head_notice": "Program saved.",
+                })
+            messages.success(request, "Program saved.")
+            return redirect("web:program_detail", slug=visit.academy.slug, program_id=program.pk)
+    program.refresh_from_db()
+    if is_htmx(request):
+        return render(request, "programs/_program_head.html",
+                      {"academy": visit.academy, "program": program, "edit_form": form}, status=400)
+    return _program_page(request, visit, program, edit_form=form, status=400)
 
 
 @require_POST
@@ -90,13 +143,13 @@ def program_step_add(request: HttpRequest, visit: Visit, program_id: int) -> Htt
         except DomainError as exc:
             add_domain_error(form, exc, SERVICE_FIELDS)
         else:
-            messages.success(request, f"'{course.title}' added as the last step.")
-            return redirect("web:program_detail", slug=visit.academy.slug, program_id=program.pk)
-    return _program_page(request, visit, program, step_form=form, status=400)
+            return _steps_answer(request, visit, program, f"'{course.title}' added as the last step.")
+    return _steps_answer(request, visit, program, "", step_form=form, status=400)
 
 
 def _step_or_none(visit: Visit, program_id: int, step_id: int) -> ProgramStep | None:
-    return ProgramStep.objects.filter(academy=visit.academy, program_id=program_id, pk=step_id).first()
+    return (ProgramStep.objects.filter(academy=visit.academy, program_id=program_id, pk=step_id)
+            .select_related("program", "course").first())
 
 
 @require_POST
@@ -109,7 +162,7 @@ def program_step_move(request: HttpRequest, visit: Visit, program_id: int, step_
         services.program_step_move(step=step, direction=request.POST.get("direction", ""))
     except DomainError as exc:
         return refused(request, exc)
-    return redirect("web:program_detail", slug=visit.academy.slug, program_id=program_id)
+    return _steps_answer(request, visit, step.program, f"'{step.course.title}' is now step {step.position}.")
 
 
 @require_POST
@@ -120,8 +173,8 @@ def program_step_remove(request: HttpRequest, visit: Visit, program_id: int, ste
         return not_found(request)
     title = step.course.title
     services.program_step_remove(step=step)
-    messages.success(request, f"'{title}' removed from the program; learners' records in it are kept.")
-    return redirect("web:program_detail", slug=visit.academy.slug, program_id=program_id)
+    return _steps_answer(request, visit, step.program,
+                         f"'{title}' removed from the program; learners' records in it are kept.")
 
 
 # --- Admin: sessions ---------------------------------------------------------------------------------

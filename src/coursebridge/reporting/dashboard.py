@@ -13,7 +13,7 @@ from django.db.models import CharField, Count, Func, Q, QuerySet, Sum
 from coursebridge.accounts.models import Group, Membership, Role
 from coursebridge.catalog.models import Course
 from coursebridge.core.errors import DomainError
-from coursebridge.learning.models import ActivityDay, Enrollment, LearningStatus, TimeSource
+from coursebridge.learning.models import ActivityDay, ActivityDayTotal, Enrollment, LearningStatus, TimeSource
 from coursebridge.reporting.scope import ReportScope
 
 MAX_DAYS = 366
@@ -129,10 +129,28 @@ def _activity(scope: ReportScope, period: Period) -> QuerySet[ActivityDay]:
 
 
 def status_counts(scope: ReportScope) -> dict[str, int]:
+    return enrollment_figures(scope)[0]
+
+
+def enrollment_figures(scope: ReportScope) -> tuple[dict[str, int], list[CourseFigures]]:
+    """In one read of the scope's enrollments (counted per course and status): the status counts and
+    the top courses."""
     counts = dict.fromkeys(LearningStatus.values, 0)
-    for status, n in _enrollments(scope).values_list("status").annotate(n=Count("*")).order_by():
-        counts[status] = n
-    return counts
+    per_course: dict[int, list[int]] = {}  # course id -> [enrollments, completed]
+    for course_id, status, n in _rows(_enrollments(scope).values_list("course_id", "status")
+                                      .annotate(n=Count("*")).order_by()):
+        counts[status] += n
+        figures = per_course.setdefault(course_id, [0, 0])
+        figures[0] += n
+        if status in FINISHED_OK:
+            figures[1] += n
+    top = sorted(per_course.items(), key=lambda item: (-item[1][0], item[0]))[:TOP_COURSES]
+    courses = Course.objects.in_bulk([course_id for course_id, _ in top])
+    return counts, [
+        CourseFigures(course_id=course_id, title=courses[course_id].title, provider=courses[course_id].provider,
+                      enrollments=n, completed=done)
+        for course_id, (n, done) in top
+    ]
 
 
 class UtcDay(Func):
@@ -168,8 +186,23 @@ def completions_by_day(scope: ReportScope, period: Period) -> dict[date, int]:
 
 
 def activity_by_day(scope: ReportScope, period: Period) -> tuple[dict[date, int], dict[str, dict[date, int]]]:
-    """In one read: the learners with time recorded on each day (any source), and each day's
-    seconds per time source."""
+    """The learners with time recorded on each day (any source), and each day's seconds per time
+    source: for the whole academy from its daily totals (one row per day, kept by the writers of
+    activity days), for a subtree from its members' activity days."""
+    if scope.paths is not None:
+        return activity_by_day_from_rows(scope, period)
+    active = dict.fromkeys(period.days, 0)
+    series: dict[str, dict[date, int]] = {source: dict.fromkeys(period.days, 0) for source in TimeSource.values}
+    for total in ActivityDayTotal.objects.filter(academy=scope.academy, day__gte=period.start, day__lte=period.end):
+        active[total.day] = total.active_learners
+        for source in TimeSource.values:
+            series[source][total.day] = getattr(total, f"{source}_seconds")
+    return active, series
+
+
+def activity_by_day_from_rows(scope: ReportScope, period: Period) -> tuple[dict[date, int],
+                                                                            dict[str, dict[date, int]]]:
+    """activity_by_day read from the activity days themselves, in one read."""
     active = dict.fromkeys(period.days, 0)
     series: dict[str, dict[date, int]] = {source: dict.fromkeys(period.days, 0) for source in TimeSource.values}
     sums = {source: Sum("seconds", filter=Q(time_source=source)) for source in TimeSource.values}
@@ -224,8 +257,9 @@ def groups_compared(scope: ReportScope, learner_time: dict[int, tuple[int, int]]
     }
     buckets_of: dict[int, tuple[int, ...]] = {}
     learners: dict[int, set[int]] = {g.pk: set() for g in groups}
+    # Without the model's ordering (by group path, a join and a sort the sums do not need).
     for user_id, group_id, role in _rows(Membership.objects.filter(group_id__in=list(buckets_of_group))
-                                         .values_list("user_id", "group_id", "role")):
+                                         .values_list("user_id", "group_id", "role").order_by()):
         buckets = buckets_of_group[group_id]
         known = buckets_of.get(user_id)
         buckets_of[user_id] = buckets if known is None else tuple(sorted(set(known) | set(buckets)))
@@ -253,25 +287,16 @@ def groups_compared(scope: ReportScope, learner_time: dict[int, tuple[int, int]]
 
 
 def top_courses(scope: ReportScope) -> list[CourseFigures]:
-    rows = list(
-        _enrollments(scope).values_list("course_id")
-        .annotate(n=Count("*"), done=Count("status", filter=Q(status__in=FINISHED_OK)))
-        .order_by("-n", "course_id")[:TOP_COURSES]
-    )
-    courses = Course.objects.in_bulk([course_id for course_id, _, _ in rows])
-    return [
-        CourseFigures(course_id=course_id, title=courses[course_id].title, provider=courses[course_id].provider,
-                      enrollments=n, completed=done)
-        for course_id, n, done in rows
-    ]
+    return enrollment_figures(scope)[1]
 
 
 def dashboard(*, scope: ReportScope, period: Period) -> Dashboard:
     active, seconds = activity_by_day(scope, period)
     learner_time = time_by_learner(scope, period)
+    counts, courses = enrollment_figures(scope)
     return Dashboard(
-        scope=scope, period=period, status_counts=status_counts(scope),
+        scope=scope, period=period, status_counts=counts,
         completions_by_day=completions_by_day(scope, period), active_by_day=active, seconds_by_day=seconds,
-        groups=groups_compared(scope, learner_time), top_courses=top_courses(scope),
+        groups=groups_compared(scope, learner_time), top_courses=courses,
         active_learners=len(learner_time),
     )

@@ -7,6 +7,7 @@ from datetime import date
 
 from coursebridge.accounts.models import Academy
 from coursebridge.learning.models import ActivityDay, Enrollment
+from coursebridge.learning.services import activity_totals_refresh
 
 
 def demo_load(*, academy: Academy) -> int:
@@ -26,4 +27,5 @@ def demo_load(*, academy: Academy) -> int:
         for (user_id, course_id, source, day), (seconds, progress) in days.items()
     ]
     ActivityDay.objects.bulk_create(rows, ignore_conflicts=True)
+    activity_totals_refresh(academy_id=academy.pk, days={day for _, _, _, day in days})
     return len(rows)

@@ -9,7 +9,7 @@ from django.db.models import Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from coursebridge.learning.models import ActivityDay, Enrollment, TimeSource
-from coursebridge.learning.services import MAX_SECONDS
+from coursebridge.learning.services import MAX_SECONDS, activity_totals_refresh
 
 CHUNK = 2000
 
@@ -41,18 +41,25 @@ def _snapshot_day(day: date) -> int:
         .values_list("user_id", "course_id").distinct().order_by("user_id", "course_id")
     )
     written = 0
+    academies: set[int] = set()
     after: tuple[int, int] = (0, 0)
     while True:
         pairs = list(
             active.filter(user_id__gte=after[0]).exclude(user_id=after[0], course_id__lte=after[1])[:CHUNK]
         )
         if not pairs:
-            return written
+            break
         after = pairs[-1]
-        written += _snapshot_pairs(day, pairs)
+        rows = _snapshot_pairs(day, pairs)
+        written += len(rows)
+        academies.update(row.academy_id for row in rows)
+    # The dashboards' daily totals of the day, once per academy written.
+    for academy_id in sorted(academies):
+        activity_totals_refresh(academy_id=academy_id, days=[day])
+    return written
 
 
-def _snapshot_pairs(day: date, pairs: list[tuple[int, int]]) -> int:
+def _snapshot_pairs(day: date, pairs: list[tuple[int, int]]) -> list[ActivityDay]:
     wanted = set(pairs)
     user_ids = sorted({u for u, _ in pairs})
     course_ids = sorted({c for _, c in pairs})
@@ -87,4 +94,4 @@ def _snapshot_pairs(day: date, pairs: list[tuple[int, int]]) -> int:
             rows, update_conflicts=True, unique_fields=["user", "course", "time_source", "day"],
             update_fields=["seconds", "cumulative_seconds", "progress", "academy"],
         )
-    return len(rows)
+    return rows
