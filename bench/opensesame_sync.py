@@ -154,12 +154,13 @@ def push_to_visible(fake: Any, connection: Connection, *, first: int, count: int
     from coursebridge.catalog.selectors import catalogue_search
 
     ids = [f"os-{n}" for n in range(first, first + count)]
-    fake.courses += [os_course(i, f"Pushed {i} course", categories=[CATEGORIES[0]]) for i in ids]
+    # A word of letters only that no other title holds (full-text search splits "os-100000" apart).
+    word = "push" + "".join(chr(ord("a") + int(digit)) for digit in str(first))
+    fake.courses += [os_course(i, f"{word} course {i}", categories=[CATEGORIES[0]]) for i in ids]
     learner = User.objects.filter(username=f"bench-learner-{connection.pk}").first()
     if learner is None:
         learner = user_create(academy=connection.academy, username=f"bench-learner-{connection.pk}")
         membership_grant(user=learner, group=connection.group, role=Role.LEARNER)
-    word = f"os-{first}"
     body = json.dumps({"event": "content.delivered", "customerIntegrationId": connection.options["ciid"],
                        "count": count, "courseIds": ids, "truncated": False,
                        "occurredAt": "2026-11-24T08:00:00+00:00"}).encode()
