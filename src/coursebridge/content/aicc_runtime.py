@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -171,7 +170,7 @@ def _find_session(session_id: str, now: datetime) -> OpenSession | None:
     if not session_id or len(session_id) > 200:
         return None
     cutoff = connection.ops.adapt_datetimefield_value(now - SESSION_IDLE)
-    with closing(rawsql.dbapi_cursor()) as cursor:
+    with rawsql.dbapi_cursor() as cursor:
         cursor.execute(rawsql.sql(_session_query()), [cutoff, sid_hash(session_id)])
         row = cursor.fetchone()
     if row is None:
@@ -334,7 +333,7 @@ def _put_param_after_a_race(session: OpenSession, reported: int | None, report: 
         seen = _advance_session_time(session, reported, now)
         if seen is None:
             return hacp.response(hacp.INVALID_SESSION)
-        with closing(rawsql.dbapi_cursor()) as cursor:
+        with rawsql.dbapi_cursor() as cursor:
             write(cursor, add_seconds=_session_total(seen, reported) - seen, **report)
     return hacp.response(hacp.SUCCESS)
 
@@ -359,7 +358,7 @@ def _advance_and_write_at_once(session: OpenSession, reported: int | None, repor
     for number, (query, values) in enumerate(statements):
         ctes.append(f"w{number} AS ({query} AND EXISTS (SELECT 1 FROM advance))")
         params += values
-    with closing(rawsql.dbapi_cursor()) as cursor:
+    with rawsql.dbapi_cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params)
         return bool(cursor.fetchone()[0])
 
@@ -392,7 +391,7 @@ def _advance_session_time(session: OpenSession, reported: int | None, now: datet
     message of the session changed it meanwhile, the row is locked and read again. None when the
     session has exited meanwhile. Call inside a transaction."""
     seen = session.session_time_seconds
-    with closing(rawsql.dbapi_cursor()) as cursor:
+    with rawsql.dbapi_cursor() as cursor:
         if _advance(cursor, session, reported, now):
             return seen
     locked = (

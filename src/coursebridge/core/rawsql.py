@@ -26,10 +26,14 @@ def sql(text: str) -> str:
     return _for_vendor(text, connection.vendor)
 
 
-def dbapi_cursor() -> Any:
-    """A cursor of the DB-API connection Django holds (opened if needed); close it after use."""
+@contextmanager
+def dbapi_cursor() -> Iterator[Any]:
+    """A cursor of the DB-API connection Django holds (opened if needed), closed after the block.
+    The driver's errors are turned into Django's, as its own cursors do, so a broken connection is
+    noticed and not kept for the next request."""
     connection.ensure_connection()
-    return connection.connection.cursor()
+    with connection.wrap_database_errors, closing(connection.connection.cursor()) as cursor:
+        yield cursor
 
 
 @contextmanager
@@ -39,10 +43,10 @@ def write_transaction() -> Iterator[Any]:
     what transaction.atomic would do at a fraction of its cost (BEGIN IMMEDIATE on SQLite, as the
     settings ask, so the write lock is taken before anything is read). Rolled back on any error."""
     if connection.in_atomic_block:
-        with transaction.atomic(), closing(dbapi_cursor()) as cursor:
+        with transaction.atomic(), dbapi_cursor() as cursor:
             yield cursor
         return
-    with closing(dbapi_cursor()) as cursor:
+    with dbapi_cursor() as cursor:
         cursor.execute(f"BEGIN {getattr(connection, 'transaction_mode', None) or ''}".strip())
         try:
             yield cursor
