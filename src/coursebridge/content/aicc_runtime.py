@@ -4,8 +4,9 @@ The aicc_sid handed to the AU is its only credential (it posts from another orig
 cookies): 128 random bits, of which only the SHA-256 is stored, bound to one unit state (one attempt
 and one AU), expiring after 24 hours without a message and refused once ExitAU has been received.
 
-Every tracking write goes through content.tracking.unit_state_record, which merges under a row lock
-(a finished status is never downgraded) and rolls the attempt and the transcript up. What content
+Every tracking write goes through content.tracking, which merges under a row lock (a finished status
+is never downgraded) and rolls the attempt and the transcript up: unit_state_record, or for PutParam,
+the busiest message, its plain SQL equivalents (docs/decisions/0007-hacp-hot-path.md). What content
 sends is learner data: nothing here logs aicc_data.
 """
 
