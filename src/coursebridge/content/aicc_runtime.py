@@ -4,8 +4,9 @@ The aicc_sid handed to the AU is its only credential (it posts from another orig
 cookies): 128 random bits, of which only the SHA-256 is stored, bound to one unit state (one attempt
 and one AU), expiring after 24 hours without a message and refused once ExitAU has been received.
 
-Every tracking write goes through content.tracking.unit_state_record, which merges under a row lock
-(a finished status is never downgraded) and rolls the attempt and the transcript up. What content
+Every tracking write goes through content.tracking, which merges under a row lock (a finished status
+is never downgraded) and rolls the attempt and the transcript up: unit_state_record, or for PutParam,
+the busiest message, its plain SQL equivalents (docs/decisions/0007-hacp-hot-path.md). What content
 sends is learner data: nothing here logs aicc_data.
 """
 
@@ -15,6 +16,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,7 +30,14 @@ from django.utils import timezone
 
 from coursebridge.content import hacp
 from coursebridge.content.models import AiccSession, Unit, UnitState
-from coursebridge.content.tracking import STATUS_RANK, unit_state_record, unit_state_record_without_roll_up
+from coursebridge.content.tracking import (
+    STATUS_RANK,
+    unit_state_record,
+    unit_state_record_in_sql,
+    unit_state_record_without_roll_up,
+    without_roll_up_statements,
+)
+from coursebridge.core import rawsql
 from coursebridge.learning.models import Attempt
 
 SESSION_IDLE = timedelta(hours=24)
@@ -162,8 +171,8 @@ def _find_session(session_id: str, now: datetime) -> OpenSession | None:
     if not session_id or len(session_id) > 200:
         return None
     cutoff = connection.ops.adapt_datetimefield_value(now - SESSION_IDLE)
-    with connection.cursor() as cursor:
-        cursor.execute(_session_query(), [cutoff, sid_hash(session_id)])
+    with rawsql.dbapi_cursor() as cursor:
+        cursor.execute(rawsql.sql(_session_query()), [cutoff, sid_hash(session_id)])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -281,25 +290,78 @@ def _put_param(session: OpenSession, data: hacp.AiccData, now: datetime) -> str:
     if data.group("comments") is not None:
         raw_data["comments"] = data.group("comments")
     location, suspend_data = core.get("lesson_location"), data.group("core_lesson")
-    with transaction.atomic():
-        seen = _advance_session_time(session, reported, now)
-        if seen is None:
-            return hacp.response(hacp.INVALID_SESSION)
-        add_seconds = _session_total(seen, reported) - seen
-        if _rolls_up(session, status, score) or any(not isinstance(value, str) for value in raw_data.values()):
+    if any(not isinstance(value, str) for value in raw_data.values()):
+        # Keyword groups: merged by the ORM path (the databases' JSON merges would not replace them whole).
+        with transaction.atomic():
+            seen = _advance_session_time(session, reported, now)
+            if seen is None:
+                return hacp.response(hacp.INVALID_SESSION)
             unit_state_record(
                 state_id=session.state_id, lesson_status=status, exit_mode=exit_mode, location=location,
                 suspend_data=suspend_data, score_raw=score.raw if score else None,
                 score_max=score.max if score else None, score_min=score.min if score else None,
-                add_seconds=add_seconds, data=raw_data,
+                add_seconds=_session_total(seen, reported) - seen, data=raw_data,
             )
-        else:
-            unit_state_record_without_roll_up(
-                state_id=session.state_id, attempt_id=session.attempt_id, enrollment_id=session.enrollment_id,
-                exit_mode=exit_mode, location=location, suspend_data=suspend_data, add_seconds=add_seconds,
-                data=raw_data, now=now,
-            )
+        return hacp.response(hacp.SUCCESS)
+    report: dict[str, Any] = {
+        "state_id": session.state_id, "attempt_id": session.attempt_id, "enrollment_id": session.enrollment_id,
+        "exit_mode": exit_mode, "location": location, "suspend_data": suspend_data, "data": raw_data, "now": now,
+    }
+    if _rolls_up(session, status, score):
+        report.update(lesson_status=status, score_raw=score.raw if score else None,
+                      score_max=score.max if score else None, score_min=score.min if score else None)
+        write = unit_state_record_in_sql
+    else:
+        write = unit_state_record_without_roll_up
+        if connection.vendor == "postgresql":
+            # The session's update and the three writes in one statement (one round trip, atomic).
+            if _advance_and_write_at_once(session, reported, report, now):
+                return hacp.response(hacp.SUCCESS)
+            return _put_param_after_a_race(session, reported, report, write, now)
+    with rawsql.write_transaction() as cursor:
+        seen = session.session_time_seconds
+        if _advance(cursor, session, reported, now):
+            write(cursor, add_seconds=_session_total(seen, reported) - seen, **report)
+            return hacp.response(hacp.SUCCESS)
+    return _put_param_after_a_race(session, reported, report, write, now)
+
+
+def _put_param_after_a_race(session: OpenSession, reported: int | None, report: dict[str, Any],
+                            write: Callable[..., None], now: datetime) -> str:
+    """Another message of the session changed its time since it was read: lock it, read it again
+    and add what this report adds to that (None: the session has exited meanwhile)."""
+    with transaction.atomic():
+        seen = _advance_session_time(session, reported, now)
+        if seen is None:
+            return hacp.response(hacp.INVALID_SESSION)
+        with rawsql.dbapi_cursor() as cursor:
+            write(cursor, add_seconds=_session_total(seen, reported) - seen, **report)
     return hacp.response(hacp.SUCCESS)
+
+
+def _advance(cursor: Any, session: OpenSession, reported: int | None, now: datetime) -> bool:
+    """Move the session's time to what the AU reported, if it is still the one read with the
+    session; False when another message changed it (or the session exited) meanwhile."""
+    seen = session.session_time_seconds
+    cursor.execute(rawsql.sql(_advance_query()), [connection.ops.adapt_datetimefield_value(now), True,
+                                                  _session_total(seen, reported), session.pk, seen])
+    return bool(cursor.rowcount)
+
+
+def _advance_and_write_at_once(session: OpenSession, reported: int | None, report: dict[str, Any],
+                               now: datetime) -> bool:
+    """PostgreSQL: the session's update and the short path's writes in one statement, the writes
+    made only if the session's update was (each in a CTE, run once whatever the final SELECT reads)."""
+    seen = session.session_time_seconds
+    statements = without_roll_up_statements(add_seconds=_session_total(seen, reported) - seen, **report)
+    ctes = [f"advance AS ({_advance_query()} RETURNING 1)"]
+    params: list[Any] = [now, True, _session_total(seen, reported), session.pk, seen]
+    for number, (query, values) in enumerate(statements):
+        ctes.append(f"w{number} AS ({query} AND EXISTS (SELECT 1 FROM advance))")
+        params += values
+    with rawsql.dbapi_cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params)
+        return bool(cursor.fetchone()[0])
 
 
 def _rolls_up(session: OpenSession, status: str | None, score: hacp.Score | None) -> bool:
@@ -330,10 +392,8 @@ def _advance_session_time(session: OpenSession, reported: int | None, now: datet
     message of the session changed it meanwhile, the row is locked and read again. None when the
     session has exited meanwhile. Call inside a transaction."""
     seen = session.session_time_seconds
-    with connection.cursor() as cursor:
-        cursor.execute(_advance_query(), [connection.ops.adapt_datetimefield_value(now), True,
-                                          _session_total(seen, reported), session.pk, seen])
-        if cursor.rowcount:
+    with rawsql.dbapi_cursor() as cursor:
+        if _advance(cursor, session, reported, now):
             return seen
     locked = (
         AiccSession.objects.select_for_update()

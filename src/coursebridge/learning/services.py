@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from coursebridge.accounts.models import User
 from coursebridge.catalog.models import Course, CourseKind, CourseStatus
 from coursebridge.catalog.selectors import course_visible_to_learner
+from coursebridge.core import rawsql
 from coursebridge.core.errors import DomainError, LaunchRefused, NotFound
 from coursebridge.learning.models import (
     FINISHED_STATUSES,
@@ -168,6 +170,27 @@ def attempt_record_progress(
 ) -> Attempt:
     """Record what content reported for an attempt, and roll it up into the enrollment. Progress
     never goes back; a finished enrollment keeps its completion date."""
+    _check_progress(status=status, progress=progress, score=score, time_spent_seconds=time_spent_seconds)
+    now = timezone.now()
+    if score is not None:
+        attempt.score = Decimal(str(score))
+    if time_spent_seconds is not None:
+        attempt.time_spent_seconds = time_spent_seconds
+    attempt.status, attempt.progress = attempt_progress_change(
+        status_now=attempt.status, progress_now=attempt.progress, status=status, progress=progress
+    )
+    if attempt.status in FINISHED_STATUSES and attempt.completed_at is None:
+        attempt.completed_at = now
+    attempt.first_activity_at = attempt.first_activity_at or now
+    attempt.last_activity_at = now
+    attempt.save()
+    _roll_up(enrollment=attempt.enrollment)
+    return attempt
+
+
+def _check_progress(
+    *, status: str | None, progress: int | None, score: float | None, time_spent_seconds: int | None
+) -> None:
     if progress is not None and not 0 <= progress <= 100:
         raise DomainError("Progress is a percentage from 0 to 100.", field="progress")
     if status is not None and status not in LearningStatus.values:
@@ -176,25 +199,87 @@ def attempt_record_progress(
         raise DomainError(f"A score is a number between -{MAX_SCORE} and {MAX_SCORE}.", field="score")
     if time_spent_seconds is not None and not 0 <= time_spent_seconds <= MAX_SECONDS:
         raise DomainError("Time spent is a number of seconds, at least 0.", field="time_spent_seconds")
-    now = timezone.now()
+
+
+def attempt_progress_change(
+    *, status_now: str, progress_now: int, status: str | None, progress: int | None
+) -> tuple[str, int]:
+    """The status and progress an attempt at `status_now` and `progress_now` moves to when content
+    reports `status` and `progress`: progress never goes back, a late report cannot reopen a
+    finished attempt (the next START opens a new one), and a finished attempt that did not fail is
+    at 100."""
     if progress is not None:
-        attempt.progress = max(attempt.progress, progress)
-    if score is not None:
-        attempt.score = Decimal(str(score))
-    if time_spent_seconds is not None:
-        attempt.time_spent_seconds = time_spent_seconds
-    # A late report cannot reopen a finished attempt: the next START opens a new one.
-    if status is not None and (status in FINISHED_STATUSES or attempt.status not in FINISHED_STATUSES):
-        attempt.status = status
-    if attempt.status in FINISHED_STATUSES and attempt.completed_at is None:
-        attempt.completed_at = now
-    if attempt.status in FINISHED_STATUSES and attempt.status != LearningStatus.FAILED:
-        attempt.progress = 100
-    attempt.first_activity_at = attempt.first_activity_at or now
-    attempt.last_activity_at = now
-    attempt.save()
-    _roll_up(enrollment=attempt.enrollment)
-    return attempt
+        progress_now = max(progress_now, progress)
+    if status is not None and (status in FINISHED_STATUSES or status_now not in FINISHED_STATUSES):
+        status_now = status
+    if status_now in FINISHED_STATUSES and status_now != LearningStatus.FAILED:
+        progress_now = 100
+    return status_now, progress_now
+
+
+def attempt_record_progress_in_sql(
+    cursor: Any,
+    *,
+    attempt_id: int,
+    enrollment_id: int,
+    status: str | None,
+    progress: int,
+    score: float | None,
+    time_spent_seconds: int,
+    time_source: str,
+    now: datetime,
+) -> None:
+    """attempt_record_progress for an attempt known by its ids, in three statements on a DB-API
+    cursor inside the caller's transaction: the attempt is locked and read, written, and the
+    enrollment rolled up from its attempts by the database. Same rules, same result (tests pin
+    it); HACP PutParam uses it (docs/decisions/0007-hacp-hot-path.md)."""
+    _check_progress(status=status, progress=progress, score=score, time_spent_seconds=time_spent_seconds)
+    cursor.execute(_attempt_lock_query(connection.vendor), [attempt_id])
+    status_now, progress_now = cursor.fetchone()
+    status_now, progress_now = attempt_progress_change(
+        status_now=status_now, progress_now=progress_now, status=status, progress=progress
+    )
+    when = connection.ops.adapt_datetimefield_value(now)
+    cursor.execute(
+        rawsql.sql(_ATTEMPT_UPDATE),
+        [status_now, progress_now, None if score is None else connection.ops.adapt_decimalfield_value(
+            Decimal(str(score)), 6, 2), time_spent_seconds, time_source, status_now in FINISHED_STATUSES, when,
+         when, when, attempt_id],
+    )
+    cursor.execute(rawsql.sql(_ENROLLMENT_ROLL_UP), [enrollment_id])
+
+
+@functools.cache
+def _attempt_lock_query(vendor: str) -> str:
+    lock = " FOR UPDATE" if vendor == "postgresql" else ""  # SQLite's write transaction already excludes others
+    return rawsql.sql(f"SELECT status, progress FROM {Attempt._meta.db_table} WHERE id = %s{lock}")
+
+
+_ATTEMPT_UPDATE = (
+    f"UPDATE {Attempt._meta.db_table} SET status = %s, progress = %s, score = COALESCE(%s, score), "
+    "time_spent_seconds = %s, time_source = %s, "
+    "completed_at = CASE WHEN %s AND completed_at IS NULL THEN %s ELSE completed_at END, "
+    "first_activity_at = COALESCE(first_activity_at, %s), last_activity_at = %s WHERE id = %s"
+)
+# _roll_up below, by the database: the best attempt's status (status, then progress, then the
+# latest), the best progress and score, the time of all, the first and last activity, the first
+# completion that is not a failure.
+_RANK_SQL = "CASE status " + " ".join(
+    f"WHEN '{status.value}' THEN {rank}" for status, rank in (
+        (LearningStatus.NOT_STARTED, 0), (LearningStatus.IN_PROGRESS, 1), (LearningStatus.FAILED, 2),
+        (LearningStatus.COMPLETED, 3), (LearningStatus.PASSED, 4))
+) + " END"
+_OF_ENROLLMENT = f"FROM {Attempt._meta.db_table} WHERE enrollment_id = {Enrollment._meta.db_table}.id"
+_ENROLLMENT_ROLL_UP = (
+    f"UPDATE {Enrollment._meta.db_table} SET "
+    f"status = (SELECT status {_OF_ENROLLMENT} ORDER BY {_RANK_SQL} DESC, progress DESC, number DESC LIMIT 1), "
+    f"progress = (SELECT MAX(progress) {_OF_ENROLLMENT}), score = (SELECT MAX(score) {_OF_ENROLLMENT}), "
+    f"time_spent_seconds = (SELECT SUM(time_spent_seconds) {_OF_ENROLLMENT}), "
+    f"first_activity_at = (SELECT MIN(first_activity_at) {_OF_ENROLLMENT}), "
+    f"last_activity_at = (SELECT MAX(last_activity_at) {_OF_ENROLLMENT}), "
+    f"completed_at = (SELECT MIN(CASE WHEN status <> '{LearningStatus.FAILED.value}' THEN completed_at END) "
+    f"{_OF_ENROLLMENT}) WHERE id = %s"
+)
 
 
 def _roll_up(*, enrollment: Enrollment) -> None:
