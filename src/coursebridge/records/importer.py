@@ -27,6 +27,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from coursebridge.accounts.models import Academy, Group, Membership, Role, User
+from coursebridge.accounts.services import users_created
 from coursebridge.catalog.models import Course, CourseKind, CourseStatus, Visibility
 from coursebridge.core import jobs
 from coursebridge.core.errors import Conflict, DomainError, NotFound
@@ -419,6 +420,10 @@ def _learners_ensure(academy: Academy, people: dict[str, dict[str, str]]) -> dic
         if root is not None:
             Membership.objects.bulk_create([Membership(user_id=u.pk, group=root, role=Role.LEARNER) for u in new_users],
                                            batch_size=CHUNK)
+    created = [found[k] for k in missing]
+    # Rows held by earlier imports for these new learners are applied now (records.held), as for any
+    # account created in the academy.
+    users_created(academy_id=academy.pk, user_ids=created)
     found["__created__"] = len(missing)
     return found
 
@@ -448,47 +453,3 @@ def _shells_ensure(academy: Academy, run: ImportRun, wanted: dict[str, str]) -> 
         created += 1
     found["__created__"] = created
     return found
-
-
-# --- Held rows ----------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def held_records_assign(*, academy: Academy) -> dict[str, int]:
-    """Rows held for learners without an account, given to those who have one now (matched by external
-    id, then email). Existing enrollments and credit records are still never changed."""
-    result = {"assigned": 0, "enrollments_created": 0, "credits_created": 0, "still_held": 0}
-    held = list(HeldRecord.objects.select_for_update().filter(academy=academy).select_related("run"))
-    if not held:
-        return result
-    by_ext = dict(User.objects.filter(academy=academy, external_id__in=[h.external_user_id for h in held if
-                                                                        h.external_user_id]).values_list(
-        "external_id", "pk"))
-    by_email = {e.lower(): pk for pk, e in User.objects.annotate(lower_email=Lower("email")).filter(
-        academy=academy, lower_email__in=[h.email.lower() for h in held if h.email]).values_list("pk", "email")}
-    now = timezone.now()
-    for record in held:
-        user_id = by_ext.get(record.external_user_id) or by_email.get(record.email.lower())
-        if user_id is None:
-            result["still_held"] += 1
-            continue
-        data = record.data
-        if not Enrollment.objects.filter(user_id=user_id, course_id=record.course_id, entry_key=CATALOGUE_KEY).exists():
-            _enrollment(academy, user_id, record.course_id, data, now).save()
-            result["enrollments_created"] += 1
-        type_id = data.get("t")
-        if type_id and not CreditRecord.objects.filter(user_id=user_id, course_id=record.course_id,
-                                                       credit_type_id=type_id).exists():
-            CreditRecord.objects.create(
-                academy=academy, user_id=user_id, course_id=record.course_id, credit_type_id=type_id,
-                credits=Decimal(data["cr"]), awarded_on=_day(data.get("done")) or now.date(),
-                expires_on=_day(data.get("exp")), participant_category=data.get("cat", ""),
-                attended=data.get("att"),
-                source=CreditSource.COURSE_IMPORT if record.run.scope == ImportScope.COURSE
-                else CreditSource.GLOBAL_IMPORT,
-                run=record.run,
-            )
-            result["credits_created"] += 1
-        record.delete()
-        result["assigned"] += 1
-    return result

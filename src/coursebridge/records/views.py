@@ -24,8 +24,8 @@ from coursebridge.core.jobs import job_is_stale
 from coursebridge.core.models import JobStatus
 from coursebridge.learning.models import FINISHED_STATUSES, Enrollment
 from coursebridge.records import exports
+from coursebridge.records.held import held_records_assign
 from coursebridge.records.importer import (
-    held_records_assign,
     import_apply_start,
     import_create,
     import_stage_start,
