@@ -22,9 +22,8 @@ from django.utils import timezone
 
 from coursebridge.accounts.models import Academy, User
 from coursebridge.learning.models import Enrollment
-from coursebridge.records.importer import _complete, _day, _enrollment
+from coursebridge.records.importer import _complete, _day, _enrollment, existing_records
 from coursebridge.records.models import CreditRecord, CreditSource, HeldRecord, ImportScope
-from coursebridge.records.validation import CATALOGUE_KEY
 
 BATCH = 1000
 HELD_FIELDS = ("pk", "course_id", "external_user_id", "email", "data", "run_id", "run__scope")
@@ -114,10 +113,7 @@ def _apply(academy_id: int, held: list[Held], by_ext: dict[str, int], by_email: 
         return
     user_ids = {m[0] for m in matched}
     course_ids = {m[1] for m in matched}
-    enrolled = set(Enrollment.objects.filter(user_id__in=user_ids, course_id__in=course_ids,
-                                             entry_key=CATALOGUE_KEY).values_list("user_id", "course_id"))
-    credited = set(CreditRecord.objects.filter(user_id__in=user_ids, course_id__in=course_ids).values_list(
-        "user_id", "course_id", "credit_type_id"))
+    enrolled, credited = existing_records(user_ids, course_ids)
     academy = Academy(pk=academy_id)
     enrollments: dict[tuple[int, int], Enrollment] = {}
     credits: list[CreditRecord] = []
