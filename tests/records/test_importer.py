@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from coursebridge.accounts.models import User
 from coursebridge.learning.models import Enrollment, LearningStatus, TimeSource
@@ -195,3 +196,19 @@ def test_a_learner_who_got_an_account_since_the_preview_is_found_not_duplicated(
     assert sorted(User.objects.filter(academy=course.academy).values_list("email", flat=True)) == [
         "Since@Example.org", "brand@example.org"]
     assert Enrollment.objects.get(user=since, course=course).status == LearningStatus.COMPLETED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_the_apply_reads_existing_records_by_index_and_restores_the_planner_setting(course):
+    from coursebridge.records.importer import _by_index
+
+    sql = "EXPLAIN SELECT user_id, course_id, credit_type_id FROM records_creditrecord WHERE user_id IN (1, 2, 3)"
+    with transaction.atomic(), connection.cursor() as cursor:
+        with _by_index():
+            cursor.execute(sql)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        cursor.execute("SHOW enable_seqscan")
+        after = cursor.fetchone()[0]
+
+    assert "Seq Scan" not in plan and "Index" in plan, plan
+    assert after == "on"
