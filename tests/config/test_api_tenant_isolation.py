@@ -33,7 +33,7 @@ from coursebridge.connectors.models import SyncRun, UnmatchedStatistic
 from coursebridge.connectors.services import connection_create
 from coursebridge.learning.services import launch_course
 from coursebridge.programs.services import program_create, program_step_add, session_create, session_participant_add
-from coursebridge.records.models import ImportLock, ImportRun
+from coursebridge.records.models import CreditType, ImportLock, ImportRun
 from tests.factories import (
     AcademyFactory,
     CategoryFactory,
@@ -95,6 +95,7 @@ def world() -> World:
     b_token, _ = api_token_create(user=b_learner, name="Zebra Token")
     b_job = course_export_start(academy=b, by=b_admin)
     b_run = ImportRun.objects.create(academy=b, scope="course", course=b_course, file_name="zebra-records.csv")
+    b_credit_type = CreditType.objects.create(academy=b, machine_name="zebra_credit", name="Zebra Credit")
     b_lock = ImportLock.objects.create(academy=b, key=f"course:{b_course.pk}", run=b_run, holder="zebra-worker",
                                        acquired_at=timezone.now(), heartbeat_at=timezone.now(),
                                        lease_until=timezone.now() + timedelta(hours=1))
@@ -126,6 +127,7 @@ def world() -> World:
         "job_id": b_job.pk,
         "run_id": b_run.pk,
         "lock_id": b_lock.pk,
+        "credit_type_id": b_credit_type.pk,
         "connection_id": b_connection.pk,
         "sync_run_id": b_sync_run.pk,
         "program_id": b_program.pk,

@@ -21,7 +21,7 @@ from coursebridge.learning.models import Attempt, Enrollment
 from coursebridge.learning.services import launch_course
 from coursebridge.programs.models import Participant, Program, ProgramStep, Session
 from coursebridge.programs.services import program_create, program_step_add, session_create, session_participant_add
-from coursebridge.records.models import ImportLock, ImportRun
+from coursebridge.records.models import CreditType, ImportLock, ImportRun
 from tests.factories import AcademyFactory, CategoryFactory, CourseFactory, GroupFactory, learner_in, training_admin_of
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,7 @@ def beta(settings, tmp_path):
     unit = Unit.objects.create(package=package, position=0, identifier=MARKER, title=MARKER, launch="index.html")
     default_storage.save(f"{package.storage_prefix}index.html", ContentFile(f"<p>{MARKER}</p>".encode()))
     run = ImportRun.objects.create(academy=academy, scope="course", course=course, file_name=f"{MARKER}.csv")
+    credit_type = CreditType.objects.create(academy=academy, machine_name="zz_beta", name=f"{MARKER} credit")
     lock = ImportLock.objects.create(academy=academy, key=f"course:{course.pk}", run=run, holder=MARKER,
                                      acquired_at=run.created_at, heartbeat_at=run.created_at,
                                      lease_until=run.created_at + timedelta(hours=1))
@@ -98,7 +99,7 @@ def beta(settings, tmp_path):
                              ends_on=date(2099, 1, 1))
     participant = session_participant_add(session=session, user=learner)
     return {
-        "run": run, "lock": lock,
+        "run": run, "lock": lock, "credit_type": credit_type,
         "academy": academy, "group": group, "user": learner, "category": category, "course": course,
         "token": token, "membership": Membership.objects.get(user=learner), "package": package, "unit": unit,
         "connection": connection,
@@ -123,6 +124,8 @@ def snapshot(academy):
         "tags": sorted(Course.tags.through.objects.filter(course__academy=academy).values_list("tag_id", flat=True)),
         "import_runs": sorted(ImportRun.objects.filter(academy=academy).values_list("id", "status")),
         "import_locks": sorted(ImportLock.objects.filter(academy=academy).values_list("id", "released", "lease_until")),
+        "credit_types": sorted(CreditType.objects.filter(academy=academy).values_list("id", "machine_name", "name",
+                                                                                      "unit")),
         "unit_states": sorted(UnitState.objects.filter(academy=academy).values_list("id", "lesson_status",
                                                                                    "total_time_seconds")),
         "connections": sorted(Connection.objects.filter(academy=academy).values_list("id", "group_id", "credentials",
@@ -141,7 +144,7 @@ def fill(kwarg_names, slug, beta):
         "category_id": beta["category"].pk, "membership_id": beta["membership"].pk, "token_id": beta["token"].pk,
         "attempt_id": Attempt.objects.filter(academy=beta["academy"]).values_list("pk", flat=True).first(),
         "unit_id": beta["unit"].pk, "package_id": beta["package"].pk, "path": "index.html",
-        "run_id": beta["run"].pk, "lock_id": beta["lock"].pk,
+        "run_id": beta["run"].pk, "lock_id": beta["lock"].pk, "credit_type_id": beta["credit_type"].pk,
         "connection_id": beta["connection"].pk,
         "program_id": beta["program"].pk, "step_id": beta["step"].pk, "session_id": beta["session"].pk,
         "participant_id": beta["participant"].pk,

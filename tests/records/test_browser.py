@@ -100,3 +100,32 @@ def test_an_admin_unlocks_a_stuck_import_from_the_import_page(page, live_server,
     expect(page.locator("#locks").get_by_role("link", name="Unlock")).to_have_count(0)
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
+
+
+def test_an_admin_adds_a_credit_type_and_a_course_offers_it(page, live_server, heart):
+    from playwright.sync_api import expect
+
+    course = heart["course"]
+    sign_in(page, live_server, "/a/heart/import/")
+    page.click("text=Manage credit types")
+    page.fill("#id_machine_name", "JC CEU")
+    page.fill("#id_name", "Joint Commission CEU")
+    page.click("button:has-text('Add credit type')")
+    expect(page.locator(".field.has-error")).to_contain_text("For example 'jc_ceu'.")
+    page.fill("#id_machine_name", "jc_ceu")
+    page.fill("#id_unit", "CEU")
+    page.click("button:has-text('Add credit type')")
+    expect(page.locator("#credit-types")).to_contain_text("Joint Commission CEU")
+    page.locator("#credit-types tr", has_text="jc_ceu").locator("text=Edit").click()
+    expect(page.locator("#id_machine_name")).to_be_disabled()
+    page.fill("#id_name", "Joint Commission CE")
+    page.click("button:has-text('Save')")
+    expect(page.locator("#credit-types")).to_contain_text("Joint Commission CE")
+
+    page.goto(f"{live_server.url}/a/heart/import/courses/{course.pk}/")
+    page.select_option("#id_credit_type", label="Joint Commission CE")
+    page.fill("#id_max_credits", "1.5")
+    page.check("#id_variable_allowed")
+    page.click("button:has-text('Save credit')")
+
+    expect(page.locator("#offers")).to_contain_text("Joint Commission CE (jc_ceu): at most 1.50, variable")

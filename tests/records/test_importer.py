@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from coursebridge.accounts.models import User
 from coursebridge.learning.models import Enrollment, LearningStatus, TimeSource
@@ -178,3 +179,36 @@ def test_held_rows_go_to_learners_who_signed_up_since(course, tmp_path, client_f
     assert Enrollment.objects.get(user=later, course=course).status == LearningStatus.COMPLETED
     assert list(CreditRecord.objects.values_list("user_id", "credits")) == [(later.pk, Decimal("2.00"))]
     assert list(HeldRecord.objects.values_list("email", flat=True)) == ["never@example.org"]
+
+
+@pytest.mark.parametrize("scan_from", [5000, 0], ids=["looked-up-per-thousand", "one-pass-over-the-accounts"])
+def test_a_learner_who_got_an_account_since_the_preview_is_found_not_duplicated(course, tmp_path, monkeypatch,
+                                                                                 scan_from):
+    monkeypatch.setattr("coursebridge.records.importer.SCAN_FROM", scan_from)
+    path = write_csv(tmp_path / "records.csv", [HEADER, "since@example.org,S,I,2024-03-01,2024-03-02,1,2,ama_pra_1",
+                                                "brand@example.org,B,R,2024-03-01,2024-03-02,1,2,ama_pra_1"])
+    run = staged(course.academy, path, course=course)
+    since = learner_in(GroupFactory(academy=course.academy), email="Since@Example.org")
+
+    run = import_apply(run_id=run.pk)
+
+    assert run.result["learners_created"] == 1
+    assert sorted(User.objects.filter(academy=course.academy).values_list("email", flat=True)) == [
+        "Since@Example.org", "brand@example.org"]
+    assert Enrollment.objects.get(user=since, course=course).status == LearningStatus.COMPLETED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_the_apply_reads_existing_records_by_index_and_restores_the_planner_setting(course):
+    from coursebridge.records.importer import _by_index
+
+    sql = "EXPLAIN SELECT user_id, course_id, credit_type_id FROM records_creditrecord WHERE user_id IN (1, 2, 3)"
+    with transaction.atomic(), connection.cursor() as cursor:
+        with _by_index():
+            cursor.execute(sql)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        cursor.execute("SHOW enable_seqscan")
+        after = cursor.fetchone()[0]
+
+    assert "Seq Scan" not in plan and "Index" in plan, plan
+    assert after == "on"

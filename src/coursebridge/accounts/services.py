@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Sequence
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -15,6 +16,26 @@ from coursebridge.accounts.models import Academy, ApiToken, Group, Membership, R
 from coursebridge.core.errors import Conflict, DomainError
 
 TOKEN_PREFIX = "cb_"  # noqa: S105 - a public marker, not a secret
+
+# Apps that act when learner accounts appear (records applies the rows it held for them) register a
+# listener here; accounts imports none of them. Called with the academy id and the new users' ids.
+UsersCreatedListener = Callable[[int, list[int]], None]
+USERS_CREATED_LISTENERS: list[UsersCreatedListener] = []
+
+
+def register_users_created_listener(listener: UsersCreatedListener) -> None:
+    if listener not in USERS_CREATED_LISTENERS:
+        USERS_CREATED_LISTENERS.append(listener)
+
+
+def users_created(*, academy_id: int, user_ids: Sequence[int]) -> None:
+    """Announce accounts just created in an academy, inside the transaction that created them. Every
+    path that creates users calls it: user_create for one, bulk creators (imports, connectors) once
+    for all of theirs."""
+    if not user_ids:
+        return
+    for listener in USERS_CREATED_LISTENERS:
+        listener(academy_id, list(user_ids))
 
 
 @transaction.atomic
@@ -144,6 +165,7 @@ def user_create(
         user.save()
     except IntegrityError as exc:
         raise Conflict(f"The external id '{external_id}' is already used.", field="external_id") from exc
+    users_created(academy_id=academy.pk, user_ids=[user.pk])
     return user
 
 

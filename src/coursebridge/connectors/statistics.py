@@ -34,7 +34,7 @@ from coursebridge.learning.models import (
     LearningStatus,
     TimeSource,
 )
-from coursebridge.learning.services import activity_totals_refresh
+from coursebridge.learning.services import COMPLETED_STATUSES, activity_totals_refresh, enrollments_completed
 
 BATCH = 2000
 MAX_SECONDS = 2**31 - 1
@@ -181,6 +181,7 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
     the latest attempt of every enrollment of the pair, then activity_day_record for the pair.
     Writes are upserts (INSERT ... ON CONFLICT), one statement per batch."""
     result = result or ImportResult(completed_enrollment_ids=[])
+    completed_now: list[int] = []  # completed or passed by this call: announced once written
     user_ids = {u for u, _ in rows}
     course_ids = {c for _, c in rows}
     # First, as plain tuples: the pairs' enrollments and the state of each one's latest attempt, so
@@ -241,6 +242,8 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
         finished_now = enrollment.status in FINISHED_STATUSES and before not in FINISHED_STATUSES
         if finished_now and result.completed_enrollment_ids is not None:
             result.completed_enrollment_ids.append(enrollment.pk)
+        if enrollment.status in COMPLETED_STATUSES and before not in COMPLETED_STATUSES:
+            completed_now.append(enrollment.pk)
     if enrollment_rows:
         # Rows read from the database are copied without their primary key; new ones have none.
         Enrollment.objects.bulk_create(
@@ -258,6 +261,8 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
             attempt_rows.append(attempt)
             if attempt.status in FINISHED_STATUSES and result.completed_enrollment_ids is not None:
                 result.completed_enrollment_ids.append(ids[pair])
+            if attempt.status in COMPLETED_STATUSES:
+                completed_now.append(ids[pair])
     if attempt_rows:
         Attempt.objects.bulk_create(
             [_unsaved(a, ATTEMPT_KEYS + ATTEMPT_FIELDS) if a.pk else a for a in attempt_rows], batch_size=BULK,
@@ -265,6 +270,7 @@ def apply_progress(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, in
         )
     result.changed_enrollments += len(enrollment_rows)
     result.days |= activity_days_record(academy_id=academy_id, rows=rows, day=day, time_source=time_source)
+    enrollments_completed(enrollment_ids=completed_now)
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,6 +60,29 @@ def _launch_url_of(attempt: Attempt) -> str:
 
 register_launcher(CourseKind.WEB_LINK, _launch_url_of)
 register_launcher(CourseKind.PROVIDER, _launch_url_of)
+
+# What completes a course (and earns what the course awards, such as credit); failed does not.
+COMPLETED_STATUSES = frozenset({LearningStatus.COMPLETED, LearningStatus.PASSED})
+# Apps that act on a completion register a listener here, as content kinds register their launcher:
+# learning imports none of them (see docs/decisions/0012-native-credit-through-a-completion-listener.md).
+CompletionListener = Callable[[list[int]], None]
+COMPLETION_LISTENERS: list[CompletionListener] = []
+
+
+def register_completion_listener(listener: CompletionListener) -> None:
+    if listener not in COMPLETION_LISTENERS:
+        COMPLETION_LISTENERS.append(listener)
+
+
+def enrollments_completed(*, enrollment_ids: Sequence[int]) -> None:
+    """Announce enrollments that have just become completed or passed, inside the transaction that
+    completed them, so what a listener writes is kept or rolled back with the completion. Called once
+    per completion, never on a report that leaves the status as it was: the busy tracking requests
+    (bookmarks, time) never reach it."""
+    if not enrollment_ids:
+        return
+    for listener in COMPLETION_LISTENERS:
+        listener(list(enrollment_ids))
 
 
 def enrollment_entry_key(entry_point: str, session_id: int | None = None) -> str:
@@ -292,6 +315,7 @@ def _roll_up(*, enrollment: Enrollment) -> None:
         LearningStatus.COMPLETED: 3, LearningStatus.PASSED: 4,
     }
     best = max(attempts, key=lambda a: (rank[LearningStatus(a.status)], a.progress, a.number))
+    was_completed = enrollment.status in COMPLETED_STATUSES
     enrollment.status = best.status
     enrollment.progress = max(a.progress for a in attempts)
     scores = [a.score for a in attempts if a.score is not None]
@@ -304,6 +328,8 @@ def _roll_up(*, enrollment: Enrollment) -> None:
     completions = [a.completed_at for a in attempts if a.completed_at and a.status != LearningStatus.FAILED]
     enrollment.completed_at = min(completions) if completions else None
     enrollment.save()
+    if not was_completed and enrollment.status in COMPLETED_STATUSES:
+        enrollments_completed(enrollment_ids=[enrollment.pk])
 
 
 def activity_day_record(

@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 from coursebridge.accounts.api import academy_of, require_training_admin
 from coursebridge.accounts.models import User
 from coursebridge.catalog.models import Course
-from coursebridge.core.api import InputSchema, JobOut, PageParams, paged, paginate, responses
+from coursebridge.core.api import InputSchema, JobOut, PageParams, PatchSchema, paged, paginate, responses
 from coursebridge.core.errors import NotFound
 from coursebridge.core.jobs import job_payload
 from coursebridge.records import exports
@@ -22,7 +22,12 @@ from coursebridge.records.importer import import_apply_start, import_create, imp
 from coursebridge.records.locks import import_unlock, lock_is_live
 from coursebridge.records.models import ImportLock, ImportRun, ImportScope, LearnerProfile
 from coursebridge.records.selectors import course_offers, credit_types, import_run_get, import_runs
-from coursebridge.records.services import course_credit_offer_set, credit_type_create, learner_profile_update
+from coursebridge.records.services import (
+    course_credit_offer_set,
+    credit_type_create,
+    credit_type_update,
+    learner_profile_update,
+)
 
 router = Router(tags=["records"])
 
@@ -39,6 +44,13 @@ class CreditTypeIn(InputSchema):
     machine_name: str = Field(max_length=60)
     name: str = Field(max_length=200)
     unit: str = Field(default="", max_length=40)
+
+
+class CreditTypePatch(PatchSchema):
+    """Name and unit; the machine name is fixed once created (files and records use it)."""
+
+    name: str | None = Field(default=None, max_length=200)
+    unit: str | None = Field(default=None, max_length=40)
 
 
 class OfferOut(Schema):
@@ -108,6 +120,19 @@ def credit_type_add(request: HttpRequest, slug: str, payload: CreditTypeIn) -> A
     created = credit_type_create(academy=academy, machine_name=payload.machine_name, name=payload.name,
                                  unit=payload.unit)
     return Status(201, created)
+
+
+@router.patch("/academies/{slug}/credit-types/{credit_type_id}", response=responses(CreditTypeOut),
+              summary="Rename a credit type or change its unit")
+def credit_type_change(request: HttpRequest, slug: str, credit_type_id: int, payload: CreditTypePatch) -> Any:
+    academy = academy_of(request, slug)
+    require_training_admin(request, academy)
+    credit_type = credit_types(academy=academy).filter(pk=credit_type_id).first()
+    if credit_type is None:
+        raise NotFound("No such credit type.")
+    changes = payload.changes()
+    return credit_type_update(credit_type=credit_type, name=changes.get("name", credit_type.name),
+                              unit=changes.get("unit", credit_type.unit))
 
 
 @router.get("/academies/{slug}/courses/{course_id}/credit-offers", response=responses(list[OfferOut]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -20,13 +21,13 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import (
-    transaction,
-)
+from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from coursebridge.accounts.models import Academy, Group, Membership, Role, User
+from coursebridge.accounts.services import users_created
 from coursebridge.catalog.models import Course, CourseKind, CourseStatus, Visibility
 from coursebridge.core import jobs
 from coursebridge.core.errors import Conflict, DomainError, NotFound
@@ -50,6 +51,7 @@ from coursebridge.records.validation import CATALOGUE_KEY, Resolver, required_co
 STAGE_KIND = "records.stage"
 APPLY_KIND = "records.apply"
 CHUNK = int(os.environ.get("CB_RECORDS_CHUNK", "2000"))
+SCAN_FROM = 5000  # new learners' emails from which the apply reads the academy's accounts once
 
 
 # --- Upload and staging ------------------------------------------------------------------------------
@@ -227,7 +229,7 @@ def import_apply(*, run_id: int, job_id: int | None = None, valid_only: bool | N
             ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.APPLYING, apply_valid_only=valid_only)
             lease.extend(todo / 2000)
             with transaction.atomic():
-                result = _write(run, lease)
+                result = _write(run, lease, todo)
             ImportRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.APPLIED, result=result, applied_at=timezone.now(), file_error=""
             )
@@ -249,13 +251,14 @@ def import_apply(*, run_id: int, job_id: int | None = None, valid_only: bool | N
     return run
 
 
-def _staged(run: ImportRun, outcomes: list[str]) -> Iterator[list[tuple[int, str, dict[str, Any]]]]:
+def _staged(run: ImportRun, outcomes: list[str], only: Q | None = None) -> Iterator[list[tuple[int, str,
+                                                                                          dict[str, Any]]]]:
     last = 0
     while True:
-        chunk = list(
-            StagedRow.objects.filter(run=run, outcome__in=outcomes, number__gt=last).order_by("number")
-            .values_list("number", "outcome", "data")[:CHUNK]
-        )
+        rows = StagedRow.objects.filter(run=run, outcome__in=outcomes, number__gt=last)
+        if only is not None:
+            rows = rows.filter(only)
+        chunk = list(rows.order_by("number").values_list("number", "outcome", "data")[:CHUNK])
         if not chunk:
             return
         last = chunk[-1][0]
@@ -268,16 +271,20 @@ def _user_key(data: dict[str, Any]) -> str:
     return f"x{data['ext']}" if data.get("ext") else f"e{data['email']}"
 
 
-def _write(run: ImportRun, lease: Leased) -> dict[str, int]:
+def _write(run: ImportRun, lease: Leased, todo: int) -> dict[str, int]:
     academy = run.academy
     result = {"learners_created": 0, "shells_created": 0, "enrollments_created": 0, "credits_created": 0,
               "held": 0, "unchanged": 0}
-    done = 0
     # Pass 1: who and which course. New learners and shells are created; a learner who signed up
     # since the preview is found, not duplicated.
     new_people: dict[str, dict[str, str]] = {}
     new_courses: dict[str, str] = {}
-    for chunk in _staged(run, [RowOutcome.CREATE, RowOutcome.HELD]):
+    # Only the rows whose learner (or, for the global importer, course) the preview did not know: the
+    # others need nothing here, and reading every staged row twice is most of the apply's reading.
+    unknown = Q(data__u=None) | Q(data__u__isnull=True)
+    if run.scope == ImportScope.GLOBAL:
+        unknown |= Q(data__c=None) | Q(data__c__isnull=True)
+    for chunk in _staged(run, [RowOutcome.CREATE, RowOutcome.HELD], unknown):
         for _, outcome, data in chunk:
             if not data.get("u") and outcome == RowOutcome.CREATE:
                 key = _user_key(data)
@@ -285,8 +292,8 @@ def _write(run: ImportRun, lease: Leased) -> dict[str, int]:
                     new_people[key] = {f: data.get(f, "") for f in ("ext", "email", "fn", "ln")}
             if run.scope == ImportScope.GLOBAL and not data.get("c"):
                 new_courses.setdefault(data["cext"], data["ct"])
-        done += len(chunk)
-        lease.progress(done)
+        lease.progress(min(todo, chunk[-1][0] - 1))  # rows are numbered from 2 (the header is row 1)
+    done = todo
     users = _learners_ensure(academy, new_people)
     result["learners_created"] = users.pop("__created__")
     courses = _shells_ensure(academy, run, new_courses)
@@ -311,11 +318,7 @@ def _write(run: ImportRun, lease: Leased) -> dict[str, int]:
             resolved.append((user_id, course_id, data))
         user_ids = {u for u, _, _ in resolved}
         course_ids = {c for _, c, _ in resolved}
-        enrolled = set(Enrollment.objects.filter(
-            user_id__in=user_ids, course_id__in=course_ids, entry_key=CATALOGUE_KEY
-        ).values_list("user_id", "course_id"))
-        credited = set(CreditRecord.objects.filter(user_id__in=user_ids, course_id__in=course_ids).values_list(
-            "user_id", "course_id", "credit_type_id"))
+        enrolled, credited = existing_records(user_ids, course_ids)
         for user_id, course_id, data in resolved:
             changed = False
             if (user_id, course_id) not in enrolled and (user_id, course_id) not in enrollments:
@@ -344,6 +347,41 @@ def _write(run: ImportRun, lease: Leased) -> dict[str, int]:
         done += len(chunk)
         lease.progress(done)
     return result
+
+
+def existing_records(user_ids: set[int], course_ids: set[int]) -> tuple[set[tuple[int, int]],
+                                                                         set[tuple[int, int, int]]]:
+    """The catalogue enrollments (user, course) and credit records (user, course, type) these learners
+    already have in these courses. Looked up by learner only, the courses filtered here: a condition
+    on the course would let the database walk the course's index, every record of the course the
+    import has written so far, at every chunk (the apply slowed down as it went)."""
+    with _by_index():
+        enrolled = {(u, c) for u, c in Enrollment.objects.filter(user_id__in=user_ids, entry_key=CATALOGUE_KEY)
+                    .values_list("user_id", "course_id") if c in course_ids}
+        credited = {(u, c, t) for u, c, t in CreditRecord.objects.filter(user_id__in=user_ids)
+                    .values_list("user_id", "course_id", "credit_type_id") if c in course_ids}
+    return enrolled, credited
+
+
+@contextmanager
+def _by_index() -> Iterator[None]:
+    """PostgreSQL plans a query from the statistics of the last ANALYZE, which know nothing of the rows
+    this transaction has written: after an import into empty tables it reads a thousand learners'
+    records with a sequential scan of the whole table, at every chunk, so the apply slowed down as
+    the tables grew (a million rows took 7 times a plain bulk load). These lookups always have an
+    index (learner first), so within them sequential scans are turned off, for this transaction
+    only, and restored after. See docs/decisions/0013-records-apply-lookups-by-index.md."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+        before = cursor.fetchone()[0]
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
 
 
 def _day(text: str | None) -> date | None:
@@ -385,10 +423,19 @@ def _learners_ensure(academy: Academy, people: dict[str, dict[str, str]]) -> dic
         for pk, ext in User.objects.filter(academy=academy, external_id__in=ext_ids[i:i + 1000]).values_list(
                 "pk", "external_id"):
             found[f"x{ext}"] = pk
-    for i in range(0, len(emails), 1000):
-        for pk, email in User.objects.annotate(lower_email=Lower("email")).filter(
-                academy=academy, lower_email__in=emails[i:i + 1000]).values_list("pk", "email"):
-            found.setdefault(f"e{email.lower()}", pk)
+    if len(emails) > SCAN_FROM:
+        # Many emails: one pass over the academy's accounts instead of a scan per thousand (no index
+        # serves a case-insensitive match, so each chunk's query would read them all again).
+        wanted = set(emails)
+        for pk, email in User.objects.filter(academy=academy).exclude(email="").order_by().values_list(
+                "pk", "email").iterator(chunk_size=10000):
+            if email.lower() in wanted:
+                found.setdefault(f"e{email.lower()}", pk)
+    else:
+        for i in range(0, len(emails), 1000):
+            for pk, email in User.objects.annotate(lower_email=Lower("email")).filter(
+                    academy=academy, lower_email__in=emails[i:i + 1000]).values_list("pk", "email"):
+                found.setdefault(f"e{email.lower()}", pk)
     missing = [k for k in people if k not in found]
     password = make_password(None)
     root = Group.objects.filter(academy=academy, parent__isnull=True).first()
@@ -419,6 +466,10 @@ def _learners_ensure(academy: Academy, people: dict[str, dict[str, str]]) -> dic
         if root is not None:
             Membership.objects.bulk_create([Membership(user_id=u.pk, group=root, role=Role.LEARNER) for u in new_users],
                                            batch_size=CHUNK)
+    created = [found[k] for k in missing]
+    # Rows held by earlier imports for these new learners are applied now (records.held), as for any
+    # account created in the academy.
+    users_created(academy_id=academy.pk, user_ids=created)
     found["__created__"] = len(missing)
     return found
 
@@ -448,47 +499,3 @@ def _shells_ensure(academy: Academy, run: ImportRun, wanted: dict[str, str]) -> 
         created += 1
     found["__created__"] = created
     return found
-
-
-# --- Held rows ----------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def held_records_assign(*, academy: Academy) -> dict[str, int]:
-    """Rows held for learners without an account, given to those who have one now (matched by external
-    id, then email). Existing enrollments and credit records are still never changed."""
-    result = {"assigned": 0, "enrollments_created": 0, "credits_created": 0, "still_held": 0}
-    held = list(HeldRecord.objects.select_for_update().filter(academy=academy).select_related("run"))
-    if not held:
-        return result
-    by_ext = dict(User.objects.filter(academy=academy, external_id__in=[h.external_user_id for h in held if
-                                                                        h.external_user_id]).values_list(
-        "external_id", "pk"))
-    by_email = {e.lower(): pk for pk, e in User.objects.annotate(lower_email=Lower("email")).filter(
-        academy=academy, lower_email__in=[h.email.lower() for h in held if h.email]).values_list("pk", "email")}
-    now = timezone.now()
-    for record in held:
-        user_id = by_ext.get(record.external_user_id) or by_email.get(record.email.lower())
-        if user_id is None:
-            result["still_held"] += 1
-            continue
-        data = record.data
-        if not Enrollment.objects.filter(user_id=user_id, course_id=record.course_id, entry_key=CATALOGUE_KEY).exists():
-            _enrollment(academy, user_id, record.course_id, data, now).save()
-            result["enrollments_created"] += 1
-        type_id = data.get("t")
-        if type_id and not CreditRecord.objects.filter(user_id=user_id, course_id=record.course_id,
-                                                       credit_type_id=type_id).exists():
-            CreditRecord.objects.create(
-                academy=academy, user_id=user_id, course_id=record.course_id, credit_type_id=type_id,
-                credits=Decimal(data["cr"]), awarded_on=_day(data.get("done")) or now.date(),
-                expires_on=_day(data.get("exp")), participant_category=data.get("cat", ""),
-                attended=data.get("att"),
-                source=CreditSource.COURSE_IMPORT if record.run.scope == ImportScope.COURSE
-                else CreditSource.GLOBAL_IMPORT,
-                run=record.run,
-            )
-            result["credits_created"] += 1
-        record.delete()
-        result["assigned"] += 1
-    return result

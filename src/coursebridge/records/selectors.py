@@ -68,3 +68,12 @@ def credits_of(*, academy: Academy, user_id: int, course_id: int) -> QuerySet[Cr
     return CreditRecord.objects.filter(academy=academy, user_id=user_id, course_id=course_id).select_related(
         "credit_type"
     ).order_by("credit_type__name")
+
+
+def credits_by_course(*, academy: Academy, user_id: int) -> dict[int, list[CreditRecord]]:
+    """The learner's credit records, per course, for the transcript."""
+    found: dict[int, list[CreditRecord]] = {}
+    for record in CreditRecord.objects.filter(academy=academy, user_id=user_id).select_related(
+            "credit_type").order_by("course_id", "credit_type__name"):
+        found.setdefault(record.course_id, []).append(record)
+    return found

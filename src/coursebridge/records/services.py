@@ -36,21 +36,45 @@ def credit_types_ensure(*, academy: Academy) -> None:
     )
 
 
+def _credit_type_fields(name: str, unit: str) -> tuple[str, str]:
+    name, unit = name.strip(), unit.strip()
+    if not name:
+        raise DomainError("A credit type needs a name.", field="name")
+    if len(name) > 200:
+        raise DomainError("A credit type name has at most 200 characters.", field="name")
+    if len(unit) > 40:
+        raise DomainError("A unit has at most 40 characters (e.g. credits, contact hours, CEU).", field="unit")
+    return name, unit
+
+
 @transaction.atomic
 def credit_type_create(*, academy: Academy, machine_name: str, name: str, unit: str = "") -> CreditType:
-    machine_name = machine_name.strip().lower()
+    """A credit type of the academy. Its machine name is how files write it in the credit_type column
+    and is fixed once created."""
+    machine_name = machine_name.strip()
+    if not machine_name:
+        raise DomainError("A credit type needs a machine name, as files write it in the credit_type column.",
+                          field="machine_name")
     if not MACHINE_NAME_RE.match(machine_name):
-        raise DomainError("A machine name is lower-case letters, digits and '_', starting with a letter (at most "
-                          "60).", field="machine_name")
-    if not name.strip() or len(name.strip()) > 200:
-        raise DomainError("A credit type needs a name of at most 200 characters.", field="name")
+        hint = re.sub(r"[^a-z0-9_]+", "_", machine_name.lower()).strip("_")[:60]
+        suggestion = f" For example '{hint}'." if hint and MACHINE_NAME_RE.match(hint) else ""
+        raise DomainError(f"'{machine_name[:60]}' is not a machine name: use lower-case letters, digits and '_', "
+                          f"starting with a letter, at most 60 characters.{suggestion}", field="machine_name")
+    name, unit = _credit_type_fields(name, unit)
     credit_types_ensure(academy=academy)
     try:
         with transaction.atomic():
-            return CreditType.objects.create(academy=academy, machine_name=machine_name, name=name.strip(),
-                                             unit=unit.strip()[:40])
+            return CreditType.objects.create(academy=academy, machine_name=machine_name, name=name, unit=unit)
     except IntegrityError:
         raise Conflict(f"The academy already has a credit type '{machine_name}'.", field="machine_name") from None
+
+
+@transaction.atomic
+def credit_type_update(*, credit_type: CreditType, name: str, unit: str = "") -> CreditType:
+    """The display name and unit of a credit type; the machine name stays (files and records use it)."""
+    credit_type.name, credit_type.unit = _credit_type_fields(name, unit)
+    credit_type.save(update_fields=["name", "unit"])
+    return credit_type
 
 
 def parse_credit_amount(value: object, *, field: str) -> Decimal:

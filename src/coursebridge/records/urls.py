@@ -12,6 +12,8 @@ academy_urlpatterns: list[URLPattern] = [
          name="records_global_template"),
     path("import/courses/template.csv", views.template_download, {"scope": "course"},
          name="records_course_template"),
+    path("import/credit-types/", views.credit_type_list, name="records_credit_types"),
+    path("import/credit-types/<int:credit_type_id>/", views.credit_type_edit, name="records_credit_type_edit"),
     path("import/courses/<int:course_id>/", views.course_upload, name="records_course_upload"),
     path("import/courses/<int:course_id>/offers/", views.course_offer_set, name="records_offer_set"),
     path("import/courses/<int:course_id>/certificate/", views.certificate_toggle, name="records_certificate_toggle"),

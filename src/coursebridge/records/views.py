@@ -24,8 +24,8 @@ from coursebridge.core.jobs import job_is_stale
 from coursebridge.core.models import JobStatus
 from coursebridge.learning.models import FINISHED_STATUSES, Enrollment
 from coursebridge.records import exports
+from coursebridge.records.held import held_records_assign
 from coursebridge.records.importer import (
-    held_records_assign,
     import_apply_start,
     import_create,
     import_stage_start,
@@ -54,6 +54,8 @@ from coursebridge.records.services import (
     SHELL_CERTIFICATE_REASON,
     course_certificate_set,
     course_credit_offer_set,
+    credit_type_create,
+    credit_type_update,
     learner_profile_update,
 )
 from coursebridge.web.views.common import (
@@ -83,6 +85,18 @@ class OfferForm(forms.Form):
     credit_type = forms.ModelChoiceField(queryset=CreditType.objects.none(), label="Credit type")
     max_credits = forms.DecimalField(label="Maximum credits", max_digits=6, decimal_places=2, min_value=0)
     variable_allowed = forms.BooleanField(required=False, label="Variable credit allowed (less than the maximum)")
+
+
+class CreditTypeForm(forms.Form):
+    machine_name = forms.CharField(
+        max_length=60, label="Machine name",
+        help_text="How files write it in the credit_type column: lower-case letters, digits and '_', starting with "
+                  "a letter (e.g. jc_ceu). It cannot be changed later.",
+        error_messages={"required": "A credit type needs a machine name, as files write it in the credit_type "
+                                    "column."})
+    name = forms.CharField(max_length=200, label="Name", help_text="As learners read it, e.g. Joint Commission CEU.",
+                           error_messages={"required": "A credit type needs a name."})
+    unit = forms.CharField(max_length=40, required=False, label="Unit", help_text="e.g. credits, contact hours, CEU.")
 
 
 def _course(visit: Visit, course_id: int) -> Course | None:
@@ -154,6 +168,55 @@ def course_upload(request: HttpRequest, visit: Visit, course_id: int) -> HttpRes
     if course is None:
         return not_found(request)
     return _upload(request, visit, ImportScope.COURSE, course)
+
+
+@require_http_methods(["GET", "POST"])
+@academy_page(TRAINING_ADMIN)
+def credit_type_list(request: HttpRequest, visit: Visit) -> HttpResponse:
+    """The academy's credit types, and the form that adds one."""
+    form = CreditTypeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                created = credit_type_create(academy=visit.academy, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, f"Credit type '{created.name}' added: files write it {created.machine_name}.")
+                return redirect("web:records_credit_types", slug=visit.academy.slug)
+    return render(request, "records/credit_types.html", {
+        "academy": visit.academy, "credit_types": credit_types(academy=visit.academy), "form": form,
+    }, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@academy_page(TRAINING_ADMIN)
+def credit_type_edit(request: HttpRequest, visit: Visit, credit_type_id: int) -> HttpResponse:
+    """A credit type's name and unit; its machine name is shown, fixed."""
+    credit_type = credit_types(academy=visit.academy).filter(pk=credit_type_id).first()
+    if credit_type is None:
+        return not_found(request)
+    form = CreditTypeForm(request.POST or None, initial={"machine_name": credit_type.machine_name,
+                                                         "name": credit_type.name, "unit": credit_type.unit})
+    form.fields["machine_name"].disabled = True
+    form.fields["machine_name"].help_text = "Fixed: files and credit records already use it."
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                credit_type_update(credit_type=credit_type, name=form.cleaned_data["name"],
+                                   unit=form.cleaned_data["unit"])
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, f"Credit type '{credit_type.name}' saved.")
+                return redirect("web:records_credit_types", slug=visit.academy.slug)
+        return render(request, "records/credit_type_edit.html", {"academy": visit.academy, "credit_type": credit_type,
+                                                                 "form": form}, status=400)
+    return render(request, "records/credit_type_edit.html", {"academy": visit.academy, "credit_type": credit_type,
+                                                             "form": form})
 
 
 @require_POST

@@ -14,6 +14,7 @@ from coursebridge.content.selectors import course_units_for_learner
 from coursebridge.core.errors import DomainError, LaunchRefused
 from coursebridge.learning.selectors import transcript as transcript_of
 from coursebridge.learning.services import launch_course
+from coursebridge.records.selectors import credits_by_course
 from coursebridge.web import selectors
 from coursebridge.web.forms import CatalogueSearchForm
 from coursebridge.web.views.common import Visit, academy_page, not_found, refused, render_page
@@ -97,8 +98,11 @@ def course_start(request: HttpRequest, visit: Visit, course_id: int) -> HttpResp
 @require_GET
 @academy_page()
 def transcript(request: HttpRequest, visit: Visit) -> HttpResponse:
+    enrollments = list(transcript_of(academy=visit.academy, user=visit.user))
+    credits = credits_by_course(academy=visit.academy, user_id=visit.user.pk)
     return render(request, "web/transcript.html", {
         "academy": visit.academy,
-        "enrollments": transcript_of(academy=visit.academy, user=visit.user),
+        "enrollments": enrollments,
+        "rows": [(e, credits.get(e.course_id, [])) for e in enrollments],
         "catalogue_url": reverse("web:catalogue", kwargs={"slug": visit.academy.slug}),
     })
