@@ -290,8 +290,10 @@ def _put_param(session: OpenSession, data: hacp.AiccData, now: datetime) -> str:
     if data.group("comments") is not None:
         raw_data["comments"] = data.group("comments")
     location, suspend_data = core.get("lesson_location"), data.group("core_lesson")
-    if any(not isinstance(value, str) for value in raw_data.values()):
+    if any(not isinstance(value, str) for value in raw_data.values()) or _first_completion(session, status):
         # Keyword groups: merged by the ORM path (the databases' JSON merges would not replace them whole).
+        # The unit's first completion too: it may complete the course, and the ORM roll-up announces
+        # that to the apps that act on it (native credit...) inside this transaction.
         with transaction.atomic():
             seen = _advance_session_time(session, reported, now)
             if seen is None:
@@ -362,6 +364,14 @@ def _advance_and_write_at_once(session: OpenSession, reported: int | None, repor
     with rawsql.dbapi_cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params)
         return bool(cursor.fetchone()[0])
+
+
+COMPLETING = frozenset({"completed", "passed"})
+
+
+def _first_completion(session: OpenSession, status: str | None) -> bool:
+    """A report that completes or passes the unit for the first time (once per learner and unit)."""
+    return status in COMPLETING and session.lesson_status not in COMPLETING
 
 
 def _rolls_up(session: OpenSession, status: str | None, score: hacp.Score | None) -> bool:
