@@ -17,7 +17,7 @@ from coursebridge.accounts.models import User
 from coursebridge.learning.models import Enrollment
 from coursebridge.records.locks import lock_acquire, lock_is_live
 from coursebridge.records.models import CreditRecord, ImportLock, ImportRun, RunStatus
-from tests.core.test_worker import database_url
+from tests.worker import database_url
 from tests.factories import AcademyFactory, CourseFactory
 from tests.records.factories import offer, write_csv
 
