@@ -17,9 +17,9 @@ from coursebridge.accounts.models import User
 from coursebridge.learning.models import Enrollment
 from coursebridge.records.locks import lock_acquire, lock_is_live
 from coursebridge.records.models import CreditRecord, ImportLock, ImportRun, RunStatus
-from tests.worker import database_url
 from tests.factories import AcademyFactory, CourseFactory
 from tests.records.factories import offer, write_csv
+from tests.worker import database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
