@@ -86,14 +86,7 @@ class FakeOpenClassrooms(FakeProviderServer):
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 fake.requests.append(("GET", parts.path + ("?" + parts.query if parts.query else "")))
-                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                with fake.lock:
-                    uses = fake.tokens.get(token)
-                    valid = uses is not None and (fake.expire_tokens_after is None or uses < fake.expire_tokens_after)
-                    if valid:
-                        fake.tokens[token] = uses + 1  # type: ignore[operator]
-                if not valid:
-                    self._send(401, {"error": "invalid_token"})
+                if not self._bearer_accepted():
                     return
                 prefix = f"/v1/organizations/{fake.organization_id}/"
                 if not parts.path.startswith(prefix):

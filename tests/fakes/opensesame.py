@@ -108,14 +108,7 @@ class FakeOpenSesame(FakeProviderServer):
                     self.wfile.write(body)
                     return
                 fake.requests.append(("GET", parts.path + ("?" + parts.query if parts.query else "")))
-                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                with fake.lock:
-                    uses = fake.tokens.get(token)
-                    valid = uses is not None and (fake.expire_tokens_after is None or uses < fake.expire_tokens_after)
-                    if valid:
-                        fake.tokens[token] = uses + 1  # type: ignore[operator]
-                if not valid:
-                    self._send(401, {"error": "invalid_token"})
+                if not self._bearer_accepted():
                     return
                 if parts.path != "/v1/content":
                     self._send(404, {"error": "not found"})

@@ -72,6 +72,20 @@ class JsonHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(data)
 
+    def _bearer_accepted(self) -> bool:
+        """Count a use of the request's bearer token; answer 401 and say False when it is unknown or
+        has expired (`expire_tokens_after` uses)."""
+        fake = self.fake
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        with fake.lock:
+            uses = fake.tokens.get(token)
+            valid = uses is not None and (fake.expire_tokens_after is None or uses < fake.expire_tokens_after)
+            if uses is not None and valid:
+                fake.tokens[token] = uses + 1
+        if not valid:
+            self._send(401, {"error": "invalid_token"})
+        return valid
+
     def _fault(self, endpoint: str, page: int) -> str | None:
         """Answer the next queued fault: "answered", the fault's name when the endpoint handles it
         itself, or None when there is none."""

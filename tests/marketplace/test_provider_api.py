@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -22,18 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the live server reads wh
 
 
 def issue(account, live_server, integration_name):
-    out = []
-
-    class Sink:
-        def write(self, text):
-            out.append(text)
-
-        def flush(self):
-            pass
-
+    out = io.StringIO()
     call_command("marketplace", "issue-credentials", "--account", account.slug, "--integration", integration_name,
-                 "--json", "--base-url", live_server.url, stdout=Sink())
-    return json.loads("".join(out))
+                 "--json", "--base-url", live_server.url, stdout=out)
+    return json.loads(out.getvalue())
 
 
 def test_an_opensesame_style_client_reads_every_delivered_course_and_launches_one(live_server, media, fake_lms):

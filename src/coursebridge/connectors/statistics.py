@@ -34,14 +34,15 @@ from coursebridge.learning.models import (
     LearningStatus,
     TimeSource,
 )
-from coursebridge.learning.services import COMPLETED_STATUSES, activity_totals_refresh, enrollments_completed
+from coursebridge.learning.services import (
+    COMPLETED_STATUSES,
+    activity_totals_refresh,
+    enrollment_figures_from,
+    enrollments_completed,
+)
 
 BATCH = 2000
 MAX_SECONDS = 2**31 - 1
-RANK = {
-    LearningStatus.NOT_STARTED: 0, LearningStatus.IN_PROGRESS: 1, LearningStatus.FAILED: 2,
-    LearningStatus.COMPLETED: 3, LearningStatus.PASSED: 4,
-}
 
 
 @dataclass
@@ -330,20 +331,9 @@ def _record(attempt: Attempt, progress: int, seconds: int, time_source: str, now
 
 
 def _roll_up(enrollment: Enrollment, attempts: list[Attempt], time_source: str) -> None:
-    """learning.services._roll_up, on attempts already in memory."""
-    best = max(attempts, key=lambda a: (RANK[LearningStatus(a.status)], a.progress, a.number))
-    enrollment.status = best.status
-    enrollment.progress = max(a.progress for a in attempts)
-    scores = [a.score for a in attempts if a.score is not None]
-    enrollment.score = max(scores) if scores else None
-    enrollment.time_spent_seconds = min(MAX_SECONDS, sum(a.time_spent_seconds for a in attempts))
+    """The enrollment's figures from attempts already in memory (saved in bulk by the caller)."""
+    enrollment_figures_from(enrollment, attempts)
     enrollment.time_source = time_source
-    firsts = [a.first_activity_at for a in attempts if a.first_activity_at]
-    lasts = [a.last_activity_at for a in attempts if a.last_activity_at]
-    enrollment.first_activity_at = min(firsts) if firsts else None
-    enrollment.last_activity_at = max(lasts) if lasts else None
-    completions = [a.completed_at for a in attempts if a.completed_at and a.status != LearningStatus.FAILED]
-    enrollment.completed_at = min(completions) if completions else None
 
 
 def activity_days_record(*, academy_id: int, rows: dict[tuple[int, int], tuple[int, int]], day: date,

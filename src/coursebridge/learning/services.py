@@ -61,6 +61,11 @@ def _launch_url_of(attempt: Attempt) -> str:
 register_launcher(CourseKind.WEB_LINK, _launch_url_of)
 register_launcher(CourseKind.PROVIDER, _launch_url_of)
 
+# Statuses from least to most finished: an enrollment shows its best attempt.
+STATUS_RANK = {
+    LearningStatus.NOT_STARTED: 0, LearningStatus.IN_PROGRESS: 1, LearningStatus.FAILED: 2,
+    LearningStatus.COMPLETED: 3, LearningStatus.PASSED: 4,
+}
 # What completes a course (and earns what the course awards, such as credit); failed does not.
 COMPLETED_STATUSES = frozenset({LearningStatus.COMPLETED, LearningStatus.PASSED})
 # Apps that act on a completion register a listener here, as content kinds register their launcher:
@@ -288,10 +293,7 @@ _ATTEMPT_UPDATE = (
 # latest), the best progress and score, the time of all, the first and last activity, the first
 # completion that is not a failure.
 _RANK_SQL = "CASE status " + " ".join(
-    f"WHEN '{status.value}' THEN {rank}" for status, rank in (
-        (LearningStatus.NOT_STARTED, 0), (LearningStatus.IN_PROGRESS, 1), (LearningStatus.FAILED, 2),
-        (LearningStatus.COMPLETED, 3), (LearningStatus.PASSED, 4))
-) + " END"
+    f"WHEN '{status.value}' THEN {rank}" for status, rank in STATUS_RANK.items()) + " END"
 _OF_ENROLLMENT = f"FROM {Attempt._meta.db_table} WHERE enrollment_id = {Enrollment._meta.db_table}.id"
 _ENROLLMENT_ROLL_UP = (
     f"UPDATE {Enrollment._meta.db_table} SET "
@@ -305,28 +307,32 @@ _ENROLLMENT_ROLL_UP = (
 )
 
 
-def _roll_up(*, enrollment: Enrollment) -> None:
-    """The enrollment shows its best attempt, and the time of all of them."""
-    attempts = list(enrollment.attempts.all())
-    if not attempts:
-        return
-    rank = {
-        LearningStatus.NOT_STARTED: 0, LearningStatus.IN_PROGRESS: 1, LearningStatus.FAILED: 2,
-        LearningStatus.COMPLETED: 3, LearningStatus.PASSED: 4,
-    }
-    best = max(attempts, key=lambda a: (rank[LearningStatus(a.status)], a.progress, a.number))
-    was_completed = enrollment.status in COMPLETED_STATUSES
+def enrollment_figures_from(enrollment: Enrollment, attempts: Sequence[Attempt]) -> None:
+    """Set (not save) what the enrollment shows from its attempts: the best attempt's status (status,
+    then progress, then the latest), the best progress and score, the time of all, the first and last
+    activity, the first completion that is not a failure. The SQL roll-up (_ENROLLMENT_ROLL_UP) does
+    the same in the database."""
+    best = max(attempts, key=lambda a: (STATUS_RANK[LearningStatus(a.status)], a.progress, a.number))
     enrollment.status = best.status
     enrollment.progress = max(a.progress for a in attempts)
     scores = [a.score for a in attempts if a.score is not None]
     enrollment.score = max(scores) if scores else None
-    enrollment.time_spent_seconds = sum(a.time_spent_seconds for a in attempts)
+    enrollment.time_spent_seconds = min(MAX_SECONDS, sum(a.time_spent_seconds for a in attempts))
     firsts = [a.first_activity_at for a in attempts if a.first_activity_at]
     lasts = [a.last_activity_at for a in attempts if a.last_activity_at]
     enrollment.first_activity_at = min(firsts) if firsts else None
     enrollment.last_activity_at = max(lasts) if lasts else None
     completions = [a.completed_at for a in attempts if a.completed_at and a.status != LearningStatus.FAILED]
     enrollment.completed_at = min(completions) if completions else None
+
+
+def _roll_up(*, enrollment: Enrollment) -> None:
+    """The enrollment shows its best attempt, and the time of all of them."""
+    attempts = list(enrollment.attempts.all())
+    if not attempts:
+        return
+    was_completed = enrollment.status in COMPLETED_STATUSES
+    enrollment_figures_from(enrollment, attempts)
     enrollment.save()
     if not was_completed and enrollment.status in COMPLETED_STATUSES:
         enrollments_completed(enrollment_ids=[enrollment.pk])

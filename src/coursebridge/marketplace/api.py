@@ -160,13 +160,18 @@ def _ids_param(request: HttpRequest) -> list[str] | None:
     return codes
 
 
-def content(request: HttpRequest) -> HttpResponse:
-    if request.method not in {"GET", "HEAD"}:
-        return error(405, "method_not_allowed", "Read the content with GET.")
+def _authorized_integration(request: HttpRequest) -> Integration | JsonResponse:
+    """The integration the request's token may read (customerIntegrationId), or the error answer."""
     client = _client(request)
     if isinstance(client, JsonResponse):
         return client
-    integration = _integration(request, client)
+    return _integration(request, client)
+
+
+def content(request: HttpRequest) -> HttpResponse:
+    if request.method not in {"GET", "HEAD"}:
+        return error(405, "method_not_allowed", "Read the content with GET.")
+    integration = _authorized_integration(request)
     if isinstance(integration, JsonResponse):
         return integration
     try:
@@ -220,10 +225,7 @@ def _item(row: dict[str, Any], *, launch_prefix: str, package_prefix: str, query
 def package(request: HttpRequest, code: str) -> HttpResponseBase:
     if request.method not in {"GET", "HEAD"}:
         return error(405, "method_not_allowed", "Download the package with GET.")
-    client = _client(request)
-    if isinstance(client, JsonResponse):
-        return client
-    integration = _integration(request, client)
+    integration = _authorized_integration(request)
     if isinstance(integration, JsonResponse):
         return integration
     if "\x00" in code:
