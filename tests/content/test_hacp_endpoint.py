@@ -301,6 +301,17 @@ def test_comments_that_are_not_a_table_are_kept_as_text(au, learner, course):
     assert fresh(state).data == {"comment_records": {"columns": ["text"], "rows": [["Nice course"]]}}
 
 
+def test_a_nul_in_the_message_is_dropped_not_stored(au, learner, course):
+    """PostgreSQL stores no NUL in text or JSON: a message carrying one was a server error there."""
+    sid, state = open_session(learner, course)
+    get_param(au, sid)
+
+    reply = post_hacp(au, command="PutComments", session_id=sid, aicc_data="Nice\x00 course\x00")
+
+    assert reply["error"] == "0"
+    assert fresh(state).data == {"comment_records": {"columns": ["text"], "rows": [["Nice course"]]}}
+
+
 # --- order rules and error codes --------------------------------------------------------------------
 
 

@@ -104,7 +104,8 @@ def request_from_fields(fields: dict[str, str]) -> HacpRequest:
         version=_unquote_again(lowered.get("version", "").strip()),
         session_id=_unquote_again(lowered.get("session_id", "").strip()),
         au_password=lowered.get("au_password", ""),
-        aicc_data=lowered.get("aicc_data", ""),
+        # A NUL has no meaning in HACP's text, and PostgreSQL stores none in text or JSON.
+        aicc_data=lowered.get("aicc_data", "").replace("\x00", ""),
     )
 
 
