@@ -24,7 +24,7 @@ from coursebridge.catalog.models import Course, CourseKind, CourseStatus, Placem
 from coursebridge.catalog.selectors import catalogue_search
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-LINE = re.compile(r"^bench: [a-z0-9_]+ [0-9]+(\.[0-9]+)? (s|x|ms|courses|MB|req/s|attempts)$")
+LINE = re.compile(r"^bench: [a-z0-9_]+ [0-9]+(\.[0-9]+)? (s|x|ms|us|courses|MB|req/s|attempts)$")
 COMPARED = ("kind", "title", "description", "provider", "external_id", "launch_url", "image_url",
             "duration_minutes", "language", "publisher", "visibility", "status", "search_text", "content_hash")
 

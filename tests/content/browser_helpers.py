@@ -129,3 +129,27 @@ def take_the_knowledge_check(page) -> None:
         box.fill(re.search(r"\((\d+)\)", hint).group(1))
     quiz.locator("input[type=button][value='Submit Answers']").click()
     expect(quiz.locator("#test h3").first).to_have_text("Score: 100")
+
+
+@contextmanager
+def product_wsgi_stack(live_server, monkeypatch) -> Iterator[list[str]]:
+    """The live server wrapped as config/wsgi.py wraps the product: HACP POSTs answered by
+    content.hacp_wsgi ahead of Django's request cycle. Yields the paths the fast path answered."""
+    from coursebridge.content.hacp_wsgi import HacpFastPath
+
+    answered: list[str] = []
+    answer = HacpFastPath._answer
+
+    def counted(self, request):
+        answered.append(request.path)
+        return answer(self, request)
+
+    monkeypatch.setattr(HacpFastPath, "_answer", counted)
+    server = live_server.thread.httpd
+    application = server.get_app()
+    server.set_app(HacpFastPath(application))
+    try:
+        yield answered
+    finally:
+        server.set_app(application)
+

@@ -20,7 +20,7 @@ from django.conf import settings
 from coursebridge.content.models import UnitState
 from coursebridge.content.services import package_import
 from tests.browser import chromium_context
-from tests.content.browser_helpers import Network
+from tests.content.browser_helpers import Network, product_wsgi_stack
 from tests.content.import_helpers import NO_TESTDATA, TESTDATA
 from tests.factories import PASSWORD, AcademyFactory, GroupFactory, learner_in
 
@@ -58,7 +58,13 @@ def wait_for(check, timeout: float = 10.0):
         time.sleep(0.1)
 
 
-def test_a_learner_completes_the_aicc_test_au_and_the_transcript_shows_it(page, live_server, campus):
+@pytest.fixture
+def fast_path(live_server, monkeypatch):
+    with product_wsgi_stack(live_server, monkeypatch) as answered:
+        yield answered
+
+
+def test_a_learner_completes_the_aicc_test_au_and_the_transcript_shows_it(page, live_server, campus, fast_path):
     from playwright.sync_api import expect
 
     network = Network(live_server.url)
@@ -106,6 +112,7 @@ def test_a_learner_completes_the_aicc_test_au_and_the_transcript_shows_it(page, 
     assert (finished.score_raw, finished.score_max, finished.score_min) == (85, 100, 0)
     assert finished.total_time_seconds == 150
     assert finished.location == bookmark
+    assert set(fast_path) == {"/content/hacp"}  # the AU's messages took the product's fast path
     assert finished.sessions == 2
     assert dialogs == []
     assert network.refused == []

@@ -436,3 +436,41 @@ def test_any_learner_data_gives_a_reply_that_reads_back(location, name, suspend,
     assert set(data.groups) == {"core", "core_lesson", "core_vendor", "evaluation", "student_data"}
     assert data.core["student_id"] == "lena"
     assert hacp.parse_time(data.core["time"]) == min(seconds, hacp.MAX_SECONDS)
+
+
+PERCENT_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["%", "%4", "%41", "%e2%82%ac", "%C3", "%zz", "%%", "\\", "\\x41", "\\\\", "+", "&", "="]),
+        st.text(max_size=6),
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PERCENT_TEXT)
+def test_form_unquote_decodes_as_the_standard_library_does(text):
+    from urllib.parse import unquote_plus
+
+    assert hacp.form_unquote(text) == unquote_plus(text, errors="replace")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.binary(max_size=200), PERCENT_TEXT.map(lambda text: text.encode("utf-8", "surrogatepass"))))
+def test_parse_request_reads_the_fields_the_standard_library_reads(body):
+    from urllib.parse import parse_qsl
+
+    expected: dict[str, str] = {}
+    for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace"):
+        expected.setdefault(name.strip().lower(), value)
+
+    request = hacp.parse_request(body)
+
+    assert request.command == expected.get("command", "").strip().lower()
+    assert request.au_password == expected.get("au_password", "")
+    assert request.aicc_data == expected.get("aicc_data", "").replace("\x00", "")
+
+
+def test_form_unquote_keeps_a_percent_that_starts_no_escape():
+    assert hacp.form_unquote("50%+done%2C%zz%4") == "50% done,%zz%4"
+    assert hacp.form_unquote("a\\x41%5C%41") == "a\\x41\\A"

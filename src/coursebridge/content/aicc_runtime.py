@@ -16,14 +16,15 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlencode, urlsplit, urlunsplit
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -147,13 +148,13 @@ class OpenSession:
 
 
 @functools.cache
-def _session_query() -> str:
+def _session_select() -> str:
     # Every HACP message starts here, so it is one statement written once (the ORM would build it
-    # again for each message).
+    # again for each message). Two parameters: the idle cutoff and the sid's hash.
     return (
-        "SELECT s.id, s.state_id, s.exited_at IS NULL AND s.last_seen_at >= %s, s.got_params, s.put_params, "
-        "s.session_time_seconds, st.lesson_status, st.score_raw, st.score_max, st.score_min, st.attempt_id, "
-        "a.enrollment_id, u.mastery_score, u.au_password "
+        "SELECT s.id, s.state_id, s.exited_at IS NULL AND s.last_seen_at >= %s AS usable, s.got_params, "
+        "s.put_params, s.session_time_seconds, st.lesson_status, st.score_raw, st.score_max, st.score_min, "
+        "st.attempt_id, a.enrollment_id, u.mastery_score, u.au_password "
         f"FROM {AiccSession._meta.db_table} s "
         f"JOIN {UnitState._meta.db_table} st ON st.id = s.state_id "
         f"JOIN {Unit._meta.db_table} u ON u.id = st.unit_id "
@@ -167,23 +168,30 @@ def _decimal(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _find_session(session_id: str, now: datetime) -> OpenSession | None:
-    if not session_id or len(session_id) > 200:
-        return None
-    cutoff = connection.ops.adapt_datetimefield_value(now - SESSION_IDLE)
-    with rawsql.dbapi_cursor() as cursor:
-        cursor.execute(rawsql.sql(_session_query()), [cutoff, sid_hash(session_id)])
-        row = cursor.fetchone()
-    if row is None:
-        return None
+def _open_session(row: Sequence[Any]) -> OpenSession:
     (pk, state_id, usable, got_params, put_params, seconds, status, raw, high, low, attempt_id, enrollment_id,
-     mastery, password) = row
+     mastery, password) = row[:14]
     return OpenSession(
         pk=pk, state_id=state_id, usable=bool(usable), got_params=bool(got_params), put_params=bool(put_params),
         session_time_seconds=seconds, lesson_status=status, score_raw=_decimal(raw), score_max=_decimal(high),
         score_min=_decimal(low), attempt_id=attempt_id, enrollment_id=enrollment_id, mastery_score=_decimal(mastery),
         au_password=password,
     )
+
+
+def _valid_sid(session_id: str) -> bool:
+    return bool(session_id) and len(session_id) <= 200
+
+
+def _find_session(session_id: str, now: datetime, db: BaseDatabaseWrapper | None = None) -> OpenSession | None:
+    if not _valid_sid(session_id):
+        return None
+    db = db or rawsql.database()
+    with rawsql.dbapi_cursor(db) as cursor:
+        cursor.execute(rawsql.sql(_session_select(), db),
+                       [rawsql.datetime_value(now - SESSION_IDLE, db), sid_hash(session_id)])
+        row = cursor.fetchone()
+    return None if row is None else _open_session(row)
 
 
 def _password_accepted(session: OpenSession, password: str) -> bool:
@@ -207,7 +215,16 @@ def hacp_handle(body: bytes | str | hacp.HacpRequest, *, now: datetime | None = 
     if request.command not in hacp.COMMANDS:
         return hacp.response(hacp.INVALID_COMMAND)
     now = now or timezone.now()
-    session = _find_session(request.session_id, now)
+    db = rawsql.database()
+    report = read_put_param(request.aicc_data) if request.command == hacp.PUTPARAM else None
+    if report is not None and db.vendor == "postgresql" and not report.keyword_groups:
+        # The usual PutParam (a bookmark, the clock) in one statement with the session's read; what
+        # that statement does not write goes on below with the session it read.
+        session, written = _put_param_at_once(request.session_id, report, now, db)
+        if written:
+            return hacp.response(hacp.SUCCESS)
+    else:
+        session = _find_session(request.session_id, now, db)
     if session is None or not session.usable:
         return hacp.response(hacp.INVALID_SESSION)
     if not _password_accepted(session, request.au_password):
@@ -216,8 +233,8 @@ def hacp_handle(body: bytes | str | hacp.HacpRequest, *, now: datetime | None = 
         return _get_param(session, now)
     if not session.got_params:
         return hacp.response(hacp.INVALID_COMMAND)
-    if request.command == hacp.PUTPARAM:
-        return _put_param(session, hacp.parse_aicc_data(request.aicc_data), now)
+    if report is not None:
+        return _put_param(session, report, now, db)
     if request.command == hacp.EXITAU:
         return _exit_au(session, now)
     return _put_other(session, request.command, request.aicc_data, now)
@@ -275,22 +292,51 @@ def _with_mastery(status: str | None, raw: Decimal | None, mastery: Decimal | No
     return status
 
 
-def _put_param(session: OpenSession, data: hacp.AiccData, now: datetime) -> str:
+@dataclass(frozen=True, slots=True)
+class PutParamReport:
+    """What a PutParam's aicc_data reports, read before the session is: the status as sent (before
+    the AU's mastery score applies), the exit, the score, the session time so far, the bookmark, the
+    suspend data, and the raw elements kept for the admin's view."""
+
+    status: str | None
+    exit_mode: str | None
+    score: hacp.Score | None
+    reported_seconds: int | None
+    location: str | None
+    suspend_data: str | None
+    raw_data: dict[str, Any]
+
+    @property
+    def keyword_groups(self) -> bool:
+        """[Objectives_Status] or [Student_Preferences]: merged by the ORM path (the databases' JSON
+        merges would not replace them whole)."""
+        return any(not isinstance(value, str) for value in self.raw_data.values())
+
+
+def read_put_param(aicc_data: str) -> PutParamReport:
+    data = hacp.parse_aicc_data(aicc_data)
     core = data.core
     status, exit_mode = hacp.parse_lesson_status(core.get("lesson_status", ""))
     if status and "lesson_status" in core:
         exit_mode = exit_mode or ""  # a status without a suffix is a normal exit
-    score = hacp.parse_score(core.get("score", ""))
-    status = _with_mastery(status, score.raw if score else session.score_raw, session.mastery_score)
-    reported = hacp.parse_time(core.get("time", ""))
     raw_data: dict[str, Any] = {f"core.{key}": value for key, value in core.items()}
     for name in ("objectives_status", "student_preferences"):
         if data.group(name) is not None:
             raw_data[name] = data.pairs(name)
     if data.group("comments") is not None:
         raw_data["comments"] = data.group("comments")
-    location, suspend_data = core.get("lesson_location"), data.group("core_lesson")
-    if any(not isinstance(value, str) for value in raw_data.values()) or _first_completion(session, status):
+    return PutParamReport(
+        status=status, exit_mode=exit_mode, score=hacp.parse_score(core.get("score", "")),
+        reported_seconds=hacp.parse_time(core.get("time", "")), location=core.get("lesson_location"),
+        suspend_data=data.group("core_lesson"), raw_data=raw_data,
+    )
+
+
+def _put_param(session: OpenSession, put: PutParamReport, now: datetime, db: BaseDatabaseWrapper) -> str:
+    score, reported, raw_data, exit_mode = put.score, put.reported_seconds, put.raw_data, put.exit_mode
+    status = _with_mastery(put.status, score.raw if score else session.score_raw, session.mastery_score)
+    location, suspend_data = put.location, put.suspend_data
+    if put.keyword_groups or _first_completion(session, status):
         # Keyword groups: merged by the ORM path (the databases' JSON merges would not replace them whole).
         # The unit's first completion too: it may complete the course, and the ORM roll-up announces
         # that to the apps that act on it (native credit...) inside this transaction.
@@ -308,6 +354,7 @@ def _put_param(session: OpenSession, data: hacp.AiccData, now: datetime) -> str:
     report: dict[str, Any] = {
         "state_id": session.state_id, "attempt_id": session.attempt_id, "enrollment_id": session.enrollment_id,
         "exit_mode": exit_mode, "location": location, "suspend_data": suspend_data, "data": raw_data, "now": now,
+        "db": db,
     }
     if _rolls_up(session, status, score):
         report.update(lesson_status=status, score_raw=score.raw if score else None,
@@ -315,14 +362,14 @@ def _put_param(session: OpenSession, data: hacp.AiccData, now: datetime) -> str:
         write = unit_state_record_in_sql
     else:
         write = unit_state_record_without_roll_up
-        if connection.vendor == "postgresql":
+        if db.vendor == "postgresql":
             # The session's update and the three writes in one statement (one round trip, atomic).
             if _advance_and_write_at_once(session, reported, report, now):
                 return hacp.response(hacp.SUCCESS)
             return _put_param_after_a_race(session, reported, report, write, now)
-    with rawsql.write_transaction() as cursor:
+    with rawsql.write_transaction(db) as cursor:
         seen = session.session_time_seconds
-        if _advance(cursor, session, reported, now):
+        if _advance(cursor, session, reported, now, db):
             write(cursor, add_seconds=_session_total(seen, reported) - seen, **report)
             return hacp.response(hacp.SUCCESS)
     return _put_param_after_a_race(session, reported, report, write, now)
@@ -341,12 +388,14 @@ def _put_param_after_a_race(session: OpenSession, reported: int | None, report: 
     return hacp.response(hacp.SUCCESS)
 
 
-def _advance(cursor: Any, session: OpenSession, reported: int | None, now: datetime) -> bool:
+def _advance(cursor: Any, session: OpenSession, reported: int | None, now: datetime,
+             db: BaseDatabaseWrapper | None = None) -> bool:
     """Move the session's time to what the AU reported, if it is still the one read with the
     session; False when another message changed it (or the session exited) meanwhile."""
     seen = session.session_time_seconds
-    cursor.execute(rawsql.sql(_advance_query()), [connection.ops.adapt_datetimefield_value(now), True,
-                                                  _session_total(seen, reported), session.pk, seen])
+    db = db or rawsql.database()
+    cursor.execute(rawsql.sql(_advance_query(), db), [rawsql.datetime_value(now, db), True,
+                                                      _session_total(seen, reported), session.pk, seen])
     return bool(cursor.rowcount)
 
 
@@ -364,6 +413,73 @@ def _advance_and_write_at_once(session: OpenSession, reported: int | None, repor
     with rawsql.dbapi_cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params)
         return bool(cursor.fetchone()[0])
+
+
+def _put_param_at_once(session_id: str, put: PutParamReport, now: datetime,
+                       db: BaseDatabaseWrapper) -> tuple[OpenSession | None, bool]:
+    """PostgreSQL: the session read and, when what it reads lets this report take the short path,
+    the session's update and the short path's three writes, all in one statement (one round trip
+    for the usual PutParam). Returns the session as read (None: unknown) and whether the report was
+    written.
+
+    The statement writes only under the conditions the report would take the short path after a
+    separate read: the session usable and past GetParam, an AU without a password, a status no
+    better than the stored one (and no "completed" that the AU's mastery score could turn into
+    passed or failed), the score the stored one, and the session's time still what was read with
+    it (so the time added is computed from what the statement read). Otherwise nothing is written
+    and hacp_handle goes on with the session it read, as after a separate read."""
+    if not _valid_sid(session_id):
+        return None, False
+    conditions: list[str] = []
+    condition_params: list[Any] = []
+    if put.status and STATUS_RANK[put.status] > 0:
+        conditions.append("lesson_status = ANY(%s)")
+        condition_params.append([word for word, rank in STATUS_RANK.items() if rank >= STATUS_RANK[put.status]])
+    if put.status == "completed":
+        conditions.append("mastery_score IS NULL")
+    if put.score is not None:
+        for column, value in (("score_raw", put.score.raw), ("score_max", put.score.max),
+                              ("score_min", put.score.min)):
+            if value is not None:
+                conditions.append(f"{column} = %s")
+                condition_params.append(value)
+    writes = without_roll_up_statements(
+        state_id=_GO_STATE, attempt_id=_GO_ATTEMPT, enrollment_id=_GO_ENROLLMENT, add_seconds=_ADDED,
+        exit_mode=put.exit_mode, location=put.location, suspend_data=put.suspend_data, data=put.raw_data, now=now,
+        db=db,
+    )
+    params: list[Any] = [now - SESSION_IDLE, sid_hash(session_id), *condition_params, now,
+                         put.reported_seconds, put.reported_seconds]
+    ctes = [f"s AS ({_session_select()})",
+            "go AS (SELECT id, state_id, attempt_id, enrollment_id, session_time_seconds AS seen FROM s "
+            f"WHERE usable AND got_params AND au_password = ''{''.join(' AND ' + c for c in conditions)})",
+            f"advance AS ({_advance_from_go()})"]
+    for number, (query, values) in enumerate(writes):
+        ctes.append(f"w{number} AS ({query} AND EXISTS (SELECT 1 FROM advance))")
+        params += values
+    with rawsql.dbapi_cursor(db) as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT s.*, EXISTS (SELECT 1 FROM advance) FROM s", params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    return _open_session(row), bool(row[14])
+
+
+_GO_STATE = rawsql.Fragment("(SELECT state_id FROM go)")
+_GO_ATTEMPT = rawsql.Fragment("(SELECT attempt_id FROM go)")
+_GO_ENROLLMENT = rawsql.Fragment("(SELECT enrollment_id FROM go)")
+_ADDED = rawsql.Fragment("(SELECT added FROM advance)")
+
+
+@functools.cache
+def _advance_from_go() -> str:
+    # As _advance, for the session the statement read (`go`); GREATEST ignores a NULL (no Time).
+    return (
+        f"UPDATE {AiccSession._meta.db_table} t SET last_seen_at = %s, put_params = TRUE, "
+        "session_time_seconds = GREATEST(go.seen, %s::integer) FROM go "
+        "WHERE t.id = go.id AND t.exited_at IS NULL AND t.session_time_seconds = go.seen "
+        "RETURNING GREATEST(go.seen, %s::integer) - go.seen AS added"
+    )
 
 
 COMPLETING = frozenset({"completed", "passed"})

@@ -15,7 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 from django.utils import timezone
 
@@ -123,15 +124,16 @@ def unit_state_record(
 
 def without_roll_up_statements(
     *,
-    state_id: int,
-    attempt_id: int,
-    enrollment_id: int,
+    state_id: int | rawsql.Fragment,
+    attempt_id: int | rawsql.Fragment,
+    enrollment_id: int | rawsql.Fragment,
     exit_mode: str | None,
     location: str | None,
     suspend_data: str | None,
-    add_seconds: int,
+    add_seconds: int | rawsql.Fragment,
     data: dict[str, str],
     now: datetime,
+    db: BaseDatabaseWrapper | None = None,
 ) -> list[tuple[str, list[Any]]]:
     """The statements (with `%s` placeholders, each ending in its WHERE clause) that record a
     report changing nothing the attempt's status, progress and score are computed from (the caller
@@ -140,50 +142,64 @@ def without_roll_up_statements(
     unit state's bookmark, suspend data and exit are set, its time and the attempt's and the
     enrollment's grow by `add_seconds` (added by the database, so concurrent reports all count),
     and the raw elements in `data` (text values) are merged into the stored ones by the database.
+    The ids and the seconds may be fragments of SQL (on PostgreSQL the statements become CTEs of
+    one statement that reads the session and computes them).
 
     HACP PutParam is the busiest request content sends, several times a minute per learner; the
     ORM's statements cost several times a minimal request, so these are written in SQL and run on
     the DB-API connection, on PostgreSQL as one statement with the session's own update (see
     docs/decisions/0007-hacp-hot-path.md)."""
-    if add_seconds < 0:
+    if isinstance(add_seconds, int) and add_seconds < 0:
         raise DomainError("Session time cannot be negative.", field="session_time")
-    when = connection.ops.adapt_datetimefield_value(now)
+    db = db or rawsql.database()
+    when = rawsql.datetime_value(now, db)
+    state_params = [None if exit_mode is None else exit_mode[:20], None if location is None else location[:1000],
+                    suspend_data]
+    seconds = rawsql.bind(add_seconds, state_params)
+    state_params += [json.dumps(data), when]
+    state = rawsql.bind(state_id, state_params)
     return [
-        (_state_update_query(connection.vendor, ""),
-         [None if exit_mode is None else exit_mode[:20], None if location is None else location[:1000],
-          suspend_data, add_seconds, json.dumps(data), when, state_id]),
+        (_state_update_query(db.vendor, "", seconds, state), state_params),
         *_add_time_statements(attempt_id=attempt_id, enrollment_id=enrollment_id, seconds=add_seconds, when=when),
     ]
 
 
-def _add_time_statements(*, attempt_id: int, enrollment_id: int, seconds: int, when: object) -> list[
-        tuple[str, list[Any]]]:
+def _add_time_statements(*, attempt_id: int | rawsql.Fragment, enrollment_id: int | rawsql.Fragment,
+                         seconds: int | rawsql.Fragment, when: object) -> list[tuple[str, list[Any]]]:
     # As _add_time: the attempt's time is the sum of its units', the enrollment's of its attempts'.
+    attempt_params: list[Any] = []
+    attempt_seconds = rawsql.bind(seconds, attempt_params)
+    attempt_params += [TimeSource.MEASURED.value, when]
+    attempt = rawsql.bind(attempt_id, attempt_params)
+    enrollment_params: list[Any] = []
+    enrollment_seconds = rawsql.bind(seconds, enrollment_params)
+    enrollment_params.append(when)
+    enrollment = rawsql.bind(enrollment_id, enrollment_params)
     return [
-        (f"UPDATE {Attempt._meta.db_table} SET time_spent_seconds = time_spent_seconds + %s, "
-         "time_source = %s, last_activity_at = %s WHERE id = %s",
-         [seconds, TimeSource.MEASURED.value, when, attempt_id]),
-        (f"UPDATE {Enrollment._meta.db_table} SET time_spent_seconds = time_spent_seconds + %s, "
-         "last_activity_at = %s WHERE id = %s",
-         [seconds, when, enrollment_id]),
+        (f"UPDATE {Attempt._meta.db_table} SET time_spent_seconds = time_spent_seconds + {attempt_seconds}, "
+         f"time_source = %s, last_activity_at = %s WHERE id = {attempt}", attempt_params),
+        (f"UPDATE {Enrollment._meta.db_table} SET time_spent_seconds = time_spent_seconds + {enrollment_seconds}, "
+         f"last_activity_at = %s WHERE id = {enrollment}", enrollment_params),
     ]
 
 
 @functools.cache
-def _state_update_query(vendor: str, rolled_up: str) -> str:
-    """The unit state's update of both SQL paths; `rolled_up` sets the roll-up's own columns first."""
+def _state_update_query(vendor: str, rolled_up: str, seconds: str = "%s", state: str = "%s") -> str:
+    """The unit state's update of both SQL paths; `rolled_up` sets the roll-up's own columns first;
+    `seconds` and `state` are the placeholders (or SQL fragments) of the time added and the row."""
     merge = "COALESCE(data, '{}'::jsonb) || %s::jsonb" if vendor == "postgresql" else "json_patch(data, %s)"
     return (
         f"UPDATE {UnitState._meta.db_table} SET {rolled_up}exit_mode = COALESCE(%s, exit_mode), "
         "location = COALESCE(%s, location), suspend_data = COALESCE(%s, suspend_data), "
-        f"total_time_seconds = total_time_seconds + %s, data = {merge}, updated_at = %s WHERE id = %s"
+        f"total_time_seconds = total_time_seconds + {seconds}, data = {merge}, updated_at = %s WHERE id = {state}"
     )
 
 
 def unit_state_record_without_roll_up(cursor: Any, **report: Any) -> None:
     """Run without_roll_up_statements(**report) on a DB-API cursor, inside the caller's transaction."""
+    db = report.setdefault("db", None) or rawsql.database()
     for query, params in without_roll_up_statements(**report):
-        cursor.execute(rawsql.sql(query), params)
+        cursor.execute(rawsql.sql(query, db), params)
 
 
 def unit_state_record_in_sql(
@@ -202,6 +218,7 @@ def unit_state_record_in_sql(
     add_seconds: int,
     data: dict[str, str],
     now: datetime,
+    db: BaseDatabaseWrapper | None = None,
 ) -> None:
     """unit_state_record for what an HACP PutParam reports (status, exit, bookmark, suspend data,
     score, time, text raw elements), rolled up the same way, in plain SQL on a DB-API cursor inside
@@ -211,7 +228,8 @@ def unit_state_record_in_sql(
     the ORM path (tests pin it), at a tenth of its cost (docs/decisions/0007-hacp-hot-path.md)."""
     if add_seconds < 0:
         raise DomainError("Session time cannot be negative.", field="session_time")
-    cursor.execute(_states_query(connection.vendor), [attempt_id])
+    db = db or rawsql.database()
+    cursor.execute(_states_query(db.vendor), [attempt_id])
     states = [
         _StateRow(id=row[0], unit_id=row[1], lesson_status=row[2], success_status=row[3], progress=row[4],
                   score_raw=_score(row[5]), score_max=_score(row[6]), score_min=_score(row[7]),
@@ -228,10 +246,10 @@ def unit_state_record_in_sql(
     if state.lesson_status in {"completed", "passed"}:
         state.progress = 100
     state.total_time_seconds += add_seconds
-    when = connection.ops.adapt_datetimefield_value(now)
-    ops = connection.ops
+    when = rawsql.datetime_value(now, db)
+    ops = db.ops
     cursor.execute(
-        rawsql.sql(_state_update_query(connection.vendor, _ROLLED_UP_SET)),
+        rawsql.sql(_state_update_query(db.vendor, _ROLLED_UP_SET), db),
         [state.lesson_status, state.progress, *(None if value is None else ops.adapt_decimalfield_value(value, 9, 4)
                                                 for value in (state.score_raw, state.score_max, state.score_min)),
          None if exit_mode is None else exit_mode[:20], None if location is None else location[:1000],
@@ -240,9 +258,9 @@ def unit_state_record_in_sql(
     if _roll_up_inputs(state) == before:
         for query, params in _add_time_statements(attempt_id=attempt_id, enrollment_id=enrollment_id,
                                                   seconds=add_seconds, when=when):
-            cursor.execute(rawsql.sql(query), params)
+            cursor.execute(rawsql.sql(query, db), params)
         return
-    cursor.execute(rawsql.sql(_SCO_QUERY), [enrollment_id])
+    cursor.execute(rawsql.sql(_SCO_QUERY, db), [enrollment_id])
     sco_ids = {row[0] for row in cursor.fetchall()}
     status, progress, score = _attempt_values(states, sco_ids)
     attempt_record_progress_in_sql(

@@ -16,8 +16,11 @@ from django.views.decorators.csrf import csrf_exempt
 from coursebridge.content import hacp
 from coursebridge.content.aicc_runtime import hacp_handle
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
+# Every answer may be read from any origin, and none is cached. Only the preflight (OPTIONS) needs
+# the methods and headers allowed and how long to remember them: browsers read those there only.
+REPLY_HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+PREFLIGHT_HEADERS = {
+    **REPLY_HEADERS,
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type",
     "Access-Control-Max-Age": "86400",
@@ -27,7 +30,7 @@ CONTENT_TYPE = "text/plain; charset=utf-8"
 
 def _reply(text: str, status: int = 200, **headers: str) -> HttpResponse:
     response = HttpResponse(text, content_type=CONTENT_TYPE, status=status)
-    for name, value in {**CORS_HEADERS, "Cache-Control": "no-store", **headers}.items():
+    for name, value in {**REPLY_HEADERS, **headers}.items():
         response[name] = value
     return response
 
@@ -36,7 +39,7 @@ def _reply(text: str, status: int = 200, **headers: str) -> HttpResponse:
 @xframe_options_exempt
 def hacp_endpoint(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
-        return _reply("", status=204)
+        return _reply("", status=204, **PREFLIGHT_HEADERS)
     if request.method != "POST":
         body = (
             hacp.response(hacp.INVALID_COMMAND)

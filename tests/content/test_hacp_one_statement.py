@@ -1,0 +1,144 @@
+"""PostgreSQL: the usual PutParam (a bookmark, the clock) is read and written in one statement, and
+only when a separate read would have sent it down the short path; anything else is left to the
+other paths with the session the statement read (docs/decisions/0007-hacp-hot-path.md)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from coursebridge.content import hacp
+from coursebridge.content.aicc_runtime import _put_param_at_once, hacp_handle, read_put_param
+from coursebridge.content.models import AiccSession, UnitState
+from coursebridge.core import rawsql
+from coursebridge.learning.models import Attempt, Enrollment
+from tests.content.tracking_helpers import open_session, package_course, put_data
+from tests.factories import AcademyFactory, GroupFactory, learner_in
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement PutParam is PostgreSQL's"),
+]
+
+
+@pytest.fixture
+def group():
+    return GroupFactory(academy=AcademyFactory(slug="riverside"), name="Sales")
+
+
+def started(group, *, username="lena", mastery=None, au_password="", get_param=True):
+    course, _, _ = package_course(group, mastery=mastery, au_password=au_password)
+    sid, state = open_session(learner_in(group, username=username), course)
+    if get_param:
+        message = {"command": "GetParam", "session_id": sid, "au_password": au_password}
+        assert hacp_handle(hacp.request_from_fields(message)).startswith("error=0")
+    return sid, state
+
+
+def at_once(sid, **values):
+    return _put_param_at_once(sid, read_put_param(put_data(**values)), timezone.now(), rawsql.database())
+
+
+def put(sid, **values):
+    reply = hacp_handle(hacp.request_from_fields(
+        {"command": "PutParam", "session_id": sid, "aicc_data": put_data(**values)}))
+    assert reply.startswith("error=0"), reply
+
+
+def test_a_bookmark_and_the_clock_are_written_in_the_one_statement(group):
+    sid, state = started(group)
+    put(sid, status="incomplete", time="00:01:00")
+
+    session, written = at_once(sid, status="incomplete", location="p4", time="00:01:30", lesson="q=1")
+
+    assert written is True
+    assert (session.state_id, session.lesson_status, session.session_time_seconds) == (state.pk, "incomplete", 60)
+    stored = UnitState.objects.get(pk=state.pk)
+    assert (stored.location, stored.suspend_data, stored.total_time_seconds) == ("p4", "q=1", 90)
+    assert stored.data["core.lesson_location"] == "p4"
+    assert Attempt.objects.get(pk=state.attempt_id).time_spent_seconds == 90
+    assert Enrollment.objects.get(attempts__pk=state.attempt_id).time_spent_seconds == 90
+    assert AiccSession.objects.get(state=state).session_time_seconds == 90
+
+
+def test_the_same_report_again_adds_no_time(group):
+    sid, state = started(group)
+    put(sid, status="incomplete", time="00:02:00")
+
+    _, written = at_once(sid, status="incomplete", time="00:02:00")
+
+    assert written is True
+    assert UnitState.objects.get(pk=state.pk).total_time_seconds == 120
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        pytest.param({"status": "incomplete"}, {"status": "passed"}, id="a better status"),
+        pytest.param({"status": "incomplete", "score": "40,100,0"}, {"status": "incomplete", "score": "60,100,0"},
+                     id="a new score"),
+        pytest.param({"status": "incomplete", "score": "40,100,0"}, {"status": "incomplete", "score": "40,90,0"},
+                     id="a new maximum"),
+        pytest.param({"status": "incomplete"}, {"status": "incomplete", "score": "40"}, id="a first score"),
+    ],
+)
+def test_a_report_that_rolls_up_is_left_to_the_roll_up_with_the_session_read(group, first, then):
+    sid, state = started(group)
+    put(sid, **first)
+    before = UnitState.objects.get(pk=state.pk)
+
+    session, written = at_once(sid, location="p2", time="00:00:30", **then)
+
+    assert written is False
+    assert (session.state_id, session.lesson_status, session.usable) == (state.pk, "incomplete", True)
+    after = UnitState.objects.get(pk=state.pk)
+    assert (after.location, after.total_time_seconds, after.score_raw) == ("", 0, before.score_raw)
+    put(sid, location="p2", time="00:00:30", **then)  # what hacp_handle then does with it
+    assert UnitState.objects.get(pk=state.pk).location == "p2"
+
+
+def test_completed_is_left_to_the_other_paths_when_a_mastery_score_may_make_it_passed_or_failed(group):
+    sid, state = started(group, mastery=Decimal(80))
+    put(sid, status="completed", score="70,100,0")
+    assert UnitState.objects.get(pk=state.pk).lesson_status == "failed"
+
+    _, written = at_once(sid, status="completed", score="70,100,0", location="p5")
+
+    assert written is False
+
+
+def test_a_status_no_better_than_the_stored_one_is_written(group):
+    sid, state = started(group)
+    put(sid, status="passed", score="90,100,0")
+
+    _, written = at_once(sid, status="incomplete", score="90,100,0", location="p6", time="00:00:10")
+
+    assert written is True
+    stored = UnitState.objects.get(pk=state.pk)
+    assert (stored.lesson_status, stored.location, stored.score_raw) == ("passed", "p6", Decimal(90))
+
+
+@pytest.mark.parametrize("case", ["password", "before GetParam", "exited", "expired"])
+def test_a_session_the_message_may_not_use_is_read_and_nothing_is_written(group, case):
+    sid, state = started(group, au_password="s3cret" if case == "password" else "",
+                         get_param=case != "before GetParam")
+    if case not in {"before GetParam", "password"}:
+        put(sid, status="incomplete")
+    if case == "exited":
+        AiccSession.objects.filter(state=state).update(exited_at=timezone.now())
+    if case == "expired":
+        AiccSession.objects.filter(state=state).update(last_seen_at=timezone.now() - timedelta(days=2))
+
+    session, written = at_once(sid, location="p8", time="00:00:20")
+
+    assert written is False
+    assert session is not None and session.state_id == state.pk
+    assert session.usable is (case not in {"exited", "expired"})
+    assert UnitState.objects.get(pk=state.pk).location == ""
+
+
+def test_an_unknown_session_is_none():
+    assert at_once("0" * 32, location="p1") == (None, False)
+    assert at_once("", location="p1") == (None, False)
