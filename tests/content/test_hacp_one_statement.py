@@ -10,7 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from coursebridge.content import hacp
-from coursebridge.content.aicc_runtime import _put_param_at_once, hacp_handle, read_put_param
+from coursebridge.content.aicc_runtime import hacp_handle
+from coursebridge.content.hacp_put_param import put_param_at_once, read_put_param
 from coursebridge.content.models import AiccSession, UnitState
 from coursebridge.core import rawsql
 from coursebridge.learning.models import Attempt, Enrollment
@@ -38,7 +39,7 @@ def started(group, *, username="lena", mastery=None, au_password="", get_param=T
 
 
 def at_once(sid, **values):
-    return _put_param_at_once(sid, read_put_param(put_data(**values)), timezone.now(), rawsql.database())
+    return put_param_at_once(sid, read_put_param(put_data(**values)), timezone.now(), rawsql.database())
 
 
 def put(sid, **values):
