@@ -177,7 +177,7 @@ def parse_aicc_data(text: str) -> AiccData:
     groups: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in split_lines(text):
-        match = _GROUP.match(line)
+        match = _GROUP.match(line) if "[" in line else None
         if match:
             current = groups[match.group(1).lower()] = []
         elif current is not None:

@@ -22,6 +22,7 @@ whose view (content.views_hacp) gives the same answers.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,7 +30,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import setting_changed
 from django.db import close_old_connections
+from django.dispatch import receiver
 
 from coursebridge.content import hacp
 from coursebridge.content.aicc_runtime import hacp_handle
@@ -44,8 +47,10 @@ STATUS_LINES = {200: "200 OK", 400: "400 Bad Request", 413: "413 Request Entity 
                 500: "500 Internal Server Error"}
 
 
-def security_headers(*, secure: bool) -> list[tuple[str, str]]:
-    """What django.middleware.security.SecurityMiddleware adds to a response, from the settings."""
+@functools.cache
+def security_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
+    """What django.middleware.security.SecurityMiddleware adds to a response, from the settings
+    (computed once; a change of settings, as tests make, clears it)."""
     headers = []
     if secure and settings.SECURE_HSTS_SECONDS:
         value = f"max-age={settings.SECURE_HSTS_SECONDS}"
@@ -62,7 +67,12 @@ def security_headers(*, secure: bool) -> list[tuple[str, str]]:
         headers.append(("Referrer-Policy", ",".join(part.strip() for part in text.split(","))))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    return headers
+    return tuple(headers)
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: Any) -> None:
+    security_headers.cache_clear()
 
 
 class HacpFastPath:
