@@ -143,3 +143,66 @@ def test_a_session_the_message_may_not_use_is_read_and_nothing_is_written(group,
 def test_an_unknown_session_is_none():
     assert at_once("0" * 32, location="p1") == (None, False)
     assert at_once("", location="p1") == (None, False)
+
+
+# --- the roll-up in two batches -----------------------------------------------------------------
+
+REPORTS = [
+    {"status": "incomplete", "location": "p1", "time": "00:00:10"},
+    {"status": "incomplete", "score": "40,100,0", "location": "p2", "time": "00:00:30"},
+    {"status": "incomplete", "location": "p3", "time": "00:00:45", "lesson": "q1=a"},
+    {"status": "incomplete", "score": "55,100,0", "time": "00:01:10"},
+    {"status": "failed", "score": "55,100,0", "time": "00:01:20"},
+    {"status": "incomplete", "score": "70,100,0", "time": "00:01:30"},
+    {"status": "passed", "score": "90,100,0", "time": "00:02:00"},
+    {"status": "passed", "score": "95,100,0", "time": "00:02:05"},
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_roll_up_in_two_batches_leaves_what_the_one_statement_at_a_time_roll_up_leaves(group):
+    """Outside a transaction a report that rolls up is sent in two batches; inside one (a caller's
+    atomic block) statement by statement. The same reports leave the same states, attempts and
+    enrollments either way."""
+    from django.db import transaction
+
+    from tests.content.test_tracking_sql import outcome
+
+    course, _, _ = package_course(group)
+    sessions = []
+    for username in ("batched", "one-by-one"):
+        sid, state = open_session(learner_in(group, username=username), course)
+        assert hacp_handle(hacp.request_from_fields({"command": "GetParam", "session_id": sid})).startswith("error=0")
+        sessions.append((sid, state))
+
+    for values in REPORTS:
+        put(sessions[0][0], **values)
+        with transaction.atomic():
+            put(sessions[1][0], **values)
+
+    batched, one_by_one = (outcome(Attempt.objects.get(pk=state.attempt_id)) for _, state in sessions)
+    assert batched == one_by_one
+    assert batched[1][:3] == ("passed", 100, Decimal("95.00"))
+    assert batched[0][0][9] == 125  # the unit state's time
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_roll_up_whose_session_moved_on_meanwhile_writes_nothing_and_ends_its_transaction(group):
+    from coursebridge.content.hacp_put_param import _roll_up_in_two_batches
+    from coursebridge.content.hacp_sessions import find_session
+
+    sid, state = started(group)
+    put(sid, status="incomplete", time="00:00:10")
+    session = find_session(sid, timezone.now())
+    put(sid, status="incomplete", time="00:00:20")  # another message of the session, after the read
+    report = {"state_id": state.pk, "attempt_id": state.attempt_id, "enrollment_id": session.enrollment_id,
+              "exit_mode": None, "location": "p9", "suspend_data": None, "data": {}, "now": timezone.now(),
+              "db": rawsql.database(), "lesson_status": "incomplete", "score_raw": Decimal(50), "score_max": None,
+              "score_min": None}
+
+    written = _roll_up_in_two_batches(session, 30, report, timezone.now(), rawsql.database())
+
+    assert written is False
+    stored = UnitState.objects.get(pk=state.pk)
+    assert (stored.location, stored.score_raw, stored.total_time_seconds) == ("", None, 20)
+    assert connection.connection.info.transaction_status == 0  # idle: the transaction was rolled back

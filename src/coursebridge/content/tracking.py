@@ -24,7 +24,7 @@ from coursebridge.content.models import Package, Unit, UnitState
 from coursebridge.core import rawsql
 from coursebridge.core.errors import DomainError
 from coursebridge.learning.models import Attempt, Enrollment, LearningStatus, TimeSource
-from coursebridge.learning.services import attempt_record_progress, attempt_record_progress_in_sql
+from coursebridge.learning.services import attempt_lock_query, attempt_progress_statements, attempt_record_progress
 
 _STATE_FIELDS = ("lesson_status", "success_status", "exit_mode", "location", "suspend_data", "score_raw", "score_max",
                  "score_min", "score_scaled", "progress", "total_time_seconds", "data", "sessions")
@@ -222,19 +222,64 @@ def unit_state_record_in_sql(
 ) -> None:
     """unit_state_record for what an HACP PutParam reports (status, exit, bookmark, suspend data,
     score, time, text raw elements), rolled up the same way, in plain SQL on a DB-API cursor inside
-    the caller's transaction: the attempt's unit states are locked and read (what the roll-up
-    reads), the unit state is written, and the attempt and the enrollment are rolled up (a report
+    the caller's transaction: what the roll-up reads is read and locked (roll_up_reads), then the
+    unit state is written and the attempt and the enrollment rolled up (roll_up_writes; a report
     that changes nothing they are computed from only adds its time). Same rules, same result as
     the ORM path (tests pin it), at a tenth of its cost (docs/decisions/0007-hacp-hot-path.md)."""
+    db = db or rawsql.database()
+    rows = []
+    for query, params in roll_up_reads(attempt_id=attempt_id, enrollment_id=enrollment_id, db=db):
+        cursor.execute(query, params)
+        rows.append(cursor.fetchall())
+    for query, params in roll_up_writes(
+        rows, state_id=state_id, attempt_id=attempt_id, enrollment_id=enrollment_id, lesson_status=lesson_status,
+        exit_mode=exit_mode, location=location, suspend_data=suspend_data, score_raw=score_raw, score_max=score_max,
+        score_min=score_min, add_seconds=add_seconds, data=data, now=now, db=db,
+    ):
+        cursor.execute(query, params)
+
+
+def roll_up_reads(*, attempt_id: int, enrollment_id: int, db: BaseDatabaseWrapper) -> list[tuple[str, list[Any]]]:
+    """What the SQL roll-up reads, in the driver's placeholders and in this order: the attempt's
+    unit states (locked), the SCOs of the course's current package, the attempt's status and
+    progress (locked). Their rows, in the same order, are what roll_up_writes takes."""
+    return [
+        (_states_query(db.vendor), [attempt_id]),
+        (rawsql.sql(_SCO_QUERY, db), [enrollment_id]),
+        (attempt_lock_query(db.vendor), [attempt_id]),
+    ]
+
+
+def roll_up_writes(
+    rows: Sequence[Sequence[Sequence[Any]]],
+    *,
+    state_id: int,
+    attempt_id: int,
+    enrollment_id: int,
+    lesson_status: str | None,
+    exit_mode: str | None,
+    location: str | None,
+    suspend_data: str | None,
+    score_raw: Decimal | None,
+    score_max: Decimal | None,
+    score_min: Decimal | None,
+    add_seconds: int,
+    data: dict[str, str],
+    now: datetime,
+    db: BaseDatabaseWrapper,
+) -> list[tuple[str, list[Any]]]:
+    """The statements (in the driver's placeholders) that write the report onto what roll_up_reads
+    read (`rows`): the unit state merged as unit_state_record merges it, then either the time added
+    to the attempt and the enrollment, or the attempt's status, progress and score rolled up from
+    its unit states and the enrollment from its attempts."""
     if add_seconds < 0:
         raise DomainError("Session time cannot be negative.", field="session_time")
-    db = db or rawsql.database()
-    cursor.execute(_states_query(db.vendor), [attempt_id])
+    state_rows, sco_rows, attempt_rows = rows
     states = [
         _StateRow(id=row[0], unit_id=row[1], lesson_status=row[2], success_status=row[3], progress=row[4],
                   score_raw=_score(row[5]), score_max=_score(row[6]), score_min=_score(row[7]),
                   score_scaled=_score(row[8]), total_time_seconds=row[9])
-        for row in cursor.fetchall()
+        for row in state_rows
     ]
     state = next(row for row in states if row.id == state_id)
     before = _roll_up_inputs(state)
@@ -248,27 +293,23 @@ def unit_state_record_in_sql(
     state.total_time_seconds += add_seconds
     when = rawsql.datetime_value(now, db)
     ops = db.ops
-    cursor.execute(
+    writes: list[tuple[str, list[Any]]] = [(
         rawsql.sql(_state_update_query(db.vendor, _ROLLED_UP_SET), db),
         [state.lesson_status, state.progress, *(None if value is None else ops.adapt_decimalfield_value(value, 9, 4)
                                                 for value in (state.score_raw, state.score_max, state.score_min)),
          None if exit_mode is None else exit_mode[:20], None if location is None else location[:1000],
          suspend_data, add_seconds, json.dumps(data), when, state_id],
-    )
+    )]
     if _roll_up_inputs(state) == before:
-        for query, params in _add_time_statements(attempt_id=attempt_id, enrollment_id=enrollment_id,
-                                                  seconds=add_seconds, when=when):
-            cursor.execute(rawsql.sql(query, db), params)
-        return
-    cursor.execute(rawsql.sql(_SCO_QUERY, db), [enrollment_id])
-    sco_ids = {row[0] for row in cursor.fetchall()}
-    status, progress, score = _attempt_values(states, sco_ids)
-    attempt_record_progress_in_sql(
-        cursor, attempt_id=attempt_id, enrollment_id=enrollment_id, status=status, progress=progress, score=score,
-        time_spent_seconds=sum(s.total_time_seconds for s in states), time_source=TimeSource.MEASURED.value,
-        now=now,
+        return writes + [(rawsql.sql(query, db), params) for query, params in _add_time_statements(
+            attempt_id=attempt_id, enrollment_id=enrollment_id, seconds=add_seconds, when=when)]
+    status, progress, score = _attempt_values(states, {row[0] for row in sco_rows})
+    (status_now, progress_now), = attempt_rows
+    return writes + attempt_progress_statements(
+        status_now=status_now, progress_now=progress_now, attempt_id=attempt_id, enrollment_id=enrollment_id,
+        status=status, progress=progress, score=score, time_spent_seconds=sum(s.total_time_seconds for s in states),
+        time_source=TimeSource.MEASURED.value, now=now, db=db,
     )
-
 
 _ROLLED_UP_SET = "lesson_status = %s, progress = %s, score_raw = %s, score_max = %s, score_min = %s, "
 _SCORE_PLACES = Decimal("0.0001")

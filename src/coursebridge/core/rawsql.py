@@ -22,7 +22,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 @functools.cache
-def _for_vendor(text: str, vendor: str) -> str:
+def for_vendor(text: str, vendor: str) -> str:
+    """`text` with the placeholders of the driver of `vendor`."""
     return text.replace("%s", "?") if vendor == "sqlite" else text
 
 
@@ -49,7 +50,7 @@ def database() -> BaseDatabaseWrapper:
 
 def sql(text: str, db: BaseDatabaseWrapper | None = None) -> str:
     """`text` with the placeholders of the connection's driver."""
-    return _for_vendor(text, (db or database()).vendor)
+    return for_vendor(text, (db or database()).vendor)
 
 
 def datetime_value(value: datetime, db: BaseDatabaseWrapper | None = None) -> Any:

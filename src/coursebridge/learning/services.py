@@ -10,7 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -245,9 +246,10 @@ def attempt_progress_change(
     return status_now, progress_now
 
 
-def attempt_record_progress_in_sql(
-    cursor: Any,
+def attempt_progress_statements(
     *,
+    status_now: str,
+    progress_now: int,
     attempt_id: int,
     enrollment_id: int,
     status: str | None,
@@ -256,31 +258,32 @@ def attempt_record_progress_in_sql(
     time_spent_seconds: int,
     time_source: str,
     now: datetime,
-) -> None:
-    """attempt_record_progress for an attempt known by its ids, in three statements on a DB-API
-    cursor inside the caller's transaction: the attempt is locked and read, written, and the
-    enrollment rolled up from its attempts by the database. Same rules, same result (tests pin
-    it); HACP PutParam uses it (docs/decisions/0007-hacp-hot-path.md)."""
+    db: BaseDatabaseWrapper,
+) -> list[tuple[str, list[Any]]]:
+    """attempt_record_progress for an attempt known by its ids, as statements (in the driver's
+    placeholders) to run inside the caller's transaction after the attempt was read locked
+    (attempt_lock_query) with `status_now` and `progress_now`: the attempt's update, and the
+    enrollment rolled up from its attempts by the database. Same rules, same result (tests pin it);
+    HACP PutParam uses it (docs/decisions/0007-hacp-hot-path.md)."""
     _check_progress(status=status, progress=progress, score=score, time_spent_seconds=time_spent_seconds)
-    cursor.execute(_attempt_lock_query(connection.vendor), [attempt_id])
-    status_now, progress_now = cursor.fetchone()
     status_now, progress_now = attempt_progress_change(
         status_now=status_now, progress_now=progress_now, status=status, progress=progress
     )
-    when = connection.ops.adapt_datetimefield_value(now)
-    cursor.execute(
-        rawsql.sql(_ATTEMPT_UPDATE),
-        [status_now, progress_now, None if score is None else connection.ops.adapt_decimalfield_value(
-            Decimal(str(score)), 6, 2), time_spent_seconds, time_source, status_now in FINISHED_STATUSES, when,
-         when, when, attempt_id],
-    )
-    cursor.execute(rawsql.sql(_ENROLLMENT_ROLL_UP), [enrollment_id])
+    when = rawsql.datetime_value(now, db)
+    return [
+        (rawsql.sql(_ATTEMPT_UPDATE, db),
+         [status_now, progress_now, None if score is None else db.ops.adapt_decimalfield_value(
+             Decimal(str(score)), 6, 2), time_spent_seconds, time_source, status_now in FINISHED_STATUSES, when,
+          when, when, attempt_id]),
+        (rawsql.sql(_ENROLLMENT_ROLL_UP, db), [enrollment_id]),
+    ]
 
 
 @functools.cache
-def _attempt_lock_query(vendor: str) -> str:
+def attempt_lock_query(vendor: str) -> str:
+    """The attempt's status and progress, locked (in the driver's placeholders; one parameter: its id)."""
     lock = " FOR UPDATE" if vendor == "postgresql" else ""  # SQLite's write transaction already excludes others
-    return rawsql.sql(f"SELECT status, progress FROM {Attempt._meta.db_table} WHERE id = %s{lock}")
+    return rawsql.for_vendor(f"SELECT status, progress FROM {Attempt._meta.db_table} WHERE id = %s{lock}", vendor)
 
 
 _ATTEMPT_UPDATE = (
