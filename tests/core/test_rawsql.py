@@ -46,5 +46,22 @@ def test_the_drivers_errors_come_out_as_djangos():
 
 
 def test_placeholders_follow_the_driver():
-    assert rawsql._for_vendor("a = %s AND b = %s", "sqlite") == "a = ? AND b = ?"
-    assert rawsql._for_vendor("a = %s AND b = %s", "postgresql") == "a = %s AND b = %s"
+    assert rawsql.for_vendor("a = %s AND b = %s", "sqlite") == "a = ? AND b = ?"
+    assert rawsql.for_vendor("a = %s AND b = %s", "postgresql") == "a = %s AND b = %s"
+
+
+def test_a_value_is_bound_as_a_placeholder_and_a_fragment_as_its_text():
+    params: list = []
+
+    assert rawsql.bind(7, params) == "%s"
+    assert rawsql.bind(rawsql.Fragment("(SELECT id FROM go)"), params) == "(SELECT id FROM go)"
+    assert params == [7]
+
+
+@pytest.mark.django_db
+def test_datetimes_are_adapted_as_django_adapts_them():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    for value in (datetime(2026, 11, 24, 13, 5, 7, 123456, tzinfo=UTC),
+                  datetime(2026, 11, 24, 13, 5, 7, tzinfo=timezone(timedelta(hours=2)))):
+        assert rawsql.datetime_value(value) == connection.ops.adapt_datetimefield_value(value)
