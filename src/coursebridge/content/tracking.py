@@ -203,39 +203,21 @@ def unit_state_record_without_roll_up(cursor: Any, **report: Any) -> None:
 
 
 def unit_state_record_in_sql(
-    cursor: Any,
-    *,
-    state_id: int,
-    attempt_id: int,
-    enrollment_id: int,
-    lesson_status: str | None,
-    exit_mode: str | None,
-    location: str | None,
-    suspend_data: str | None,
-    score_raw: Decimal | None,
-    score_max: Decimal | None,
-    score_min: Decimal | None,
-    add_seconds: int,
-    data: dict[str, str],
-    now: datetime,
-    db: BaseDatabaseWrapper | None = None,
+    cursor: Any, *, attempt_id: int, enrollment_id: int, db: BaseDatabaseWrapper | None = None, **report: Any
 ) -> None:
     """unit_state_record for what an HACP PutParam reports (status, exit, bookmark, suspend data,
-    score, time, text raw elements), rolled up the same way, in plain SQL on a DB-API cursor inside
-    the caller's transaction: what the roll-up reads is read and locked (roll_up_reads), then the
-    unit state is written and the attempt and the enrollment rolled up (roll_up_writes; a report
-    that changes nothing they are computed from only adds its time). Same rules, same result as
-    the ORM path (tests pin it), at a tenth of its cost (docs/decisions/0007-hacp-hot-path.md)."""
+    score, time, text raw elements: `report` holds roll_up_writes' other arguments), rolled up the
+    same way, in plain SQL on a DB-API cursor inside the caller's transaction: what the roll-up
+    reads is read and locked (roll_up_reads), then the unit state is written and the attempt and
+    the enrollment rolled up (roll_up_writes; a report that changes nothing they are computed from
+    only adds its time). Same rules, same result as the ORM path (tests pin it), at a tenth of its
+    cost (docs/decisions/0007-hacp-hot-path.md)."""
     db = db or rawsql.database()
     rows = []
     for query, params in roll_up_reads(attempt_id=attempt_id, enrollment_id=enrollment_id, db=db):
         cursor.execute(query, params)
         rows.append(cursor.fetchall())
-    for query, params in roll_up_writes(
-        rows, state_id=state_id, attempt_id=attempt_id, enrollment_id=enrollment_id, lesson_status=lesson_status,
-        exit_mode=exit_mode, location=location, suspend_data=suspend_data, score_raw=score_raw, score_max=score_max,
-        score_min=score_min, add_seconds=add_seconds, data=data, now=now, db=db,
-    ):
+    for query, params in roll_up_writes(rows, attempt_id=attempt_id, enrollment_id=enrollment_id, db=db, **report):
         cursor.execute(query, params)
 
 
