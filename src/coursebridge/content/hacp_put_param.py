@@ -196,14 +196,21 @@ def _advance_and_write_at_once(session: OpenSession, reported: int | None, repor
     made only if the session's update was (each in a CTE, run once whatever the final SELECT reads)."""
     seen = session.session_time_seconds
     statements = without_roll_up_statements(add_seconds=_session_total(seen, reported) - seen, **report)
-    ctes = [f"advance AS ({_advance_query()} RETURNING 1)"]
-    params: list[Any] = [now, True, _session_total(seen, reported), session.pk, seen]
-    for number, (query, values) in enumerate(statements):
-        ctes.append(f"w{number} AS ({query} AND EXISTS (SELECT 1 FROM advance))")
-        params += values
+    writes, write_params = _guarded_by_advance(statements)
+    ctes = [f"advance AS ({_advance_query()} RETURNING 1)", *writes]
+    params: list[Any] = [now, True, _session_total(seen, reported), session.pk, seen, *write_params]
     with rawsql.dbapi_cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params)
         return bool(cursor.fetchone()[0])
+
+
+def _guarded_by_advance(statements: list[tuple[str, list[Any]]]) -> tuple[list[str], list[Any]]:
+    """The short path's writes as CTEs (`w0`, `w1`...) made only if the CTE `advance` (the session's
+    update) changed its row, and their parameters in order. A data-modifying CTE runs once whatever
+    the final SELECT reads."""
+    ctes = [f"w{number} AS ({query} AND EXISTS (SELECT 1 FROM advance))"
+            for number, (query, _) in enumerate(statements)]
+    return ctes, [value for _, values in statements for value in values]
 
 
 def put_param_at_once(session_id: str, put: PutParamReport, now: datetime,
@@ -245,9 +252,9 @@ def put_param_at_once(session_id: str, put: PutParamReport, now: datetime,
             "go AS (SELECT id, state_id, attempt_id, enrollment_id, session_time_seconds AS seen FROM s "
             f"WHERE usable AND got_params AND au_password = ''{''.join(' AND ' + c for c in conditions)})",
             f"advance AS ({_advance_from_go()})"]
-    for number, (query, values) in enumerate(writes):
-        ctes.append(f"w{number} AS ({query} AND EXISTS (SELECT 1 FROM advance))")
-        params += values
+    guarded, write_params = _guarded_by_advance(writes)
+    ctes += guarded
+    params += write_params
     with rawsql.dbapi_cursor(db) as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT s.*, EXISTS (SELECT 1 FROM advance) FROM s", params)
         row = cursor.fetchone()

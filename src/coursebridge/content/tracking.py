@@ -197,8 +197,8 @@ def _state_update_query(vendor: str, rolled_up: str, seconds: str = "%s", state:
 
 def unit_state_record_without_roll_up(cursor: Any, **report: Any) -> None:
     """Run without_roll_up_statements(**report) on a DB-API cursor, inside the caller's transaction."""
-    db = report.setdefault("db", None) or rawsql.database()
-    for query, params in without_roll_up_statements(**report):
+    db = report.pop("db", None) or rawsql.database()
+    for query, params in without_roll_up_statements(db=db, **report):
         cursor.execute(rawsql.sql(query, db), params)
 
 
