@@ -20,7 +20,11 @@ from tests.factories import AcademyFactory, GroupFactory, learner_in
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement PutParam is PostgreSQL's"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="PostgreSQL only: PutParam in one statement and the roll-up in two batches are PostgreSQL's "
+        "paths; SQLite's are tested in test_hacp_endpoint and test_tracking_sql",
+    ),
 ]
 
 

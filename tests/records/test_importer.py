@@ -198,7 +198,10 @@ def test_a_learner_who_got_an_account_since_the_preview_is_found_not_duplicated(
     assert Enrollment.objects.get(user=since, course=course).status == LearningStatus.COMPLETED
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: the apply turns off sequential scans (enable_seqscan), a setting SQLite lacks",
+)
 def test_the_apply_reads_existing_records_by_index_and_restores_the_planner_setting(course):
     from coursebridge.records.importer import _by_index
 
