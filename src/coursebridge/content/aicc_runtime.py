@@ -24,7 +24,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coursebridge.content import hacp
-from coursebridge.content.hacp_put_param import put_param, put_param_at_once, read_put_param
+from coursebridge.content.hacp_put_param import (
+    put_param,
+    put_param_at_once,
+    put_param_in_one_transaction,
+    read_put_param,
+)
 from coursebridge.content.hacp_sessions import SESSION_IDLE, OpenSession, find_session, sid_hash
 from coursebridge.content.models import AiccSession, Unit, UnitState
 from coursebridge.content.tracking import unit_state_record
@@ -135,10 +140,12 @@ def hacp_handle(body: bytes | str | hacp.HacpRequest, *, now: datetime | None = 
     now = now or timezone.now()
     db = rawsql.database()
     report = read_put_param(request.aicc_data) if request.command == hacp.PUTPARAM else None
-    if report is not None and db.vendor == "postgresql" and not report.keyword_groups:
-        # The usual PutParam (a bookmark, the clock) in one statement with the session's read; what
-        # that statement does not write goes on below with the session it read.
-        session, written = put_param_at_once(request.session_id, report, now, db)
+    if report is not None and not report.keyword_groups:
+        # The usual PutParam with its session's read: on PostgreSQL a bookmark or the clock in one
+        # statement, on SQLite anything the SQL paths write in one transaction. What is not written
+        # goes on below with the session read.
+        write_at_once = put_param_at_once if db.vendor == "postgresql" else put_param_in_one_transaction
+        session, written = write_at_once(request.session_id, report, now, db)
         if written:
             return hacp.response(hacp.SUCCESS)
     else:

@@ -310,10 +310,19 @@ def multi_line(text: str) -> str:
 
 def response(error: int, aicc_data: str | None = None) -> str:
     """The body of a reply: error and error_text, then aicc_data on success (possibly empty)."""
+    if aicc_data is None:
+        return _BARE_RESPONSES[error]
+    return _response(error, aicc_data)
+
+
+def _response(error: int, aicc_data: str | None) -> str:
     lines = [f"error={error}", f"error_text={ERROR_TEXTS[error]}"]
     if error == SUCCESS:
         lines.append("aicc_data=" + (CRLF + aicc_data if aicc_data else ""))
     return CRLF.join(lines) + CRLF
+
+
+_BARE_RESPONSES = {error: _response(error, None) for error in ERROR_TEXTS}  # PutParam's answer, every time
 
 
 @dataclass(frozen=True)

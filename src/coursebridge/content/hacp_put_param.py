@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from coursebridge.content import hacp
 from coursebridge.content.hacp_sessions import (
+    SESSION_COLUMNS,
     SESSION_IDLE,
     OpenSession,
     session_from_row,
@@ -30,6 +31,7 @@ from coursebridge.content.hacp_sessions import (
 )
 from coursebridge.content.models import AiccSession
 from coursebridge.content.tracking import (
+    ROLL_UP_READ_COLUMNS,
     STATUS_RANK,
     roll_up_reads,
     roll_up_writes,
@@ -38,7 +40,7 @@ from coursebridge.content.tracking import (
     unit_state_record_without_roll_up,
     without_roll_up_statements,
 )
-from coursebridge.core import rawsql
+from coursebridge.core import libpq, rawsql
 
 
 def _with_mastery(status: str | None, raw: Decimal | None, mastery: Decimal | None) -> str | None:
@@ -48,8 +50,7 @@ def _with_mastery(status: str | None, raw: Decimal | None, mastery: Decimal | No
     return status
 
 
-@dataclass(frozen=True, slots=True)
-class PutParamReport:
+class PutParamReport(NamedTuple):
     """What a PutParam's aicc_data reports, read before the session is: the status as sent (before
     the AU's mastery score applies), the exit, the score, the session time so far, the bookmark, the
     suspend data, and the raw elements kept for the admin's view."""
@@ -88,81 +89,131 @@ def read_put_param(aicc_data: str) -> PutParamReport:
     )
 
 
-def put_param(session: OpenSession, put: PutParamReport, now: datetime, db: BaseDatabaseWrapper) -> str:
-    score, reported, raw_data, exit_mode = put.score, put.reported_seconds, put.raw_data, put.exit_mode
+@dataclass(frozen=True, slots=True)
+class _SqlWrite:
+    """How a report is written in SQL: `write` (the short path's or the SQL roll-up's) with `report`
+    as its arguments, after the session's update; `rolls_up` for the roll-up."""
+
+    write: Callable[..., None]
+    report: dict[str, Any]
+    rolls_up: bool
+
+
+def _sql_write(session: OpenSession, put: PutParamReport, now: datetime, db: BaseDatabaseWrapper) -> _SqlWrite | None:
+    """The SQL path a report takes, from what was read with its session; None for the ORM path."""
+    score = put.score
     status = _with_mastery(put.status, score.raw if score else session.score_raw, session.mastery_score)
-    location, suspend_data = put.location, put.suspend_data
     if put.keyword_groups or _first_completion(session, status):
+        return None
+    report: dict[str, Any] = {
+        "state_id": session.state_id, "attempt_id": session.attempt_id, "enrollment_id": session.enrollment_id,
+        "exit_mode": put.exit_mode, "location": put.location, "suspend_data": put.suspend_data,
+        "data": put.raw_data, "now": now, "db": db,
+    }
+    if not _rolls_up(session, status, score):
+        return _SqlWrite(unit_state_record_without_roll_up, report, rolls_up=False)
+    report.update(lesson_status=status, score_raw=score.raw if score else None,
+                  score_max=score.max if score else None, score_min=score.min if score else None)
+    return _SqlWrite(unit_state_record_in_sql, report, rolls_up=True)
+
+
+def put_param(session: OpenSession, put: PutParamReport, now: datetime, db: BaseDatabaseWrapper) -> str:
+    reported = put.reported_seconds
+    plan = _sql_write(session, put, now, db)
+    if plan is None:
         # Keyword groups: merged by the ORM path (the databases' JSON merges would not replace them whole).
         # The unit's first completion too: it may complete the course, and the ORM roll-up announces
         # that to the apps that act on it (native credit...) inside this transaction.
+        score = put.score
         with transaction.atomic():
             seen = _advance_session_time(session, reported, now)
             if seen is None:
                 return hacp.response(hacp.INVALID_SESSION)
             unit_state_record(
-                state_id=session.state_id, lesson_status=status, exit_mode=exit_mode, location=location,
-                suspend_data=suspend_data, score_raw=score.raw if score else None,
-                score_max=score.max if score else None, score_min=score.min if score else None,
-                add_seconds=_session_total(seen, reported) - seen, data=raw_data,
+                state_id=session.state_id,
+                lesson_status=_with_mastery(put.status, score.raw if score else session.score_raw,
+                                            session.mastery_score),
+                exit_mode=put.exit_mode, location=put.location, suspend_data=put.suspend_data,
+                score_raw=score.raw if score else None, score_max=score.max if score else None,
+                score_min=score.min if score else None, add_seconds=_session_total(seen, reported) - seen,
+                data=put.raw_data,
             )
         return hacp.response(hacp.SUCCESS)
-    report: dict[str, Any] = {
-        "state_id": session.state_id, "attempt_id": session.attempt_id, "enrollment_id": session.enrollment_id,
-        "exit_mode": exit_mode, "location": location, "suspend_data": suspend_data, "data": raw_data, "now": now,
-        "db": db,
-    }
-    if _rolls_up(session, status, score):
-        report.update(lesson_status=status, score_raw=score.raw if score else None,
-                      score_max=score.max if score else None, score_min=score.min if score else None)
-        write = unit_state_record_in_sql
-        if db.vendor == "postgresql" and not db.in_atomic_block:
-            if _roll_up_in_two_batches(session, reported, report, now, db):
-                return hacp.response(hacp.SUCCESS)
-            return _put_param_after_a_race(session, reported, report, write, now)
-    else:
-        write = unit_state_record_without_roll_up
-        if db.vendor == "postgresql":
-            # The session's update and the three writes in one statement (one round trip, atomic).
-            if _advance_and_write_at_once(session, reported, report, now):
-                return hacp.response(hacp.SUCCESS)
-            return _put_param_after_a_race(session, reported, report, write, now)
-    with rawsql.write_transaction(db) as cursor:
-        seen = session.session_time_seconds
-        if _advance(cursor, session, reported, now, db):
-            write(cursor, add_seconds=_session_total(seen, reported) - seen, **report)
+    if db.vendor == "postgresql" and plan.rolls_up and not db.in_atomic_block:
+        if _roll_up_in_two_batches(session, reported, plan.report, now, db):
             return hacp.response(hacp.SUCCESS)
-    return _put_param_after_a_race(session, reported, report, write, now)
+        return _put_param_after_a_race(session, reported, plan.report, plan.write, now)
+    if db.vendor == "postgresql" and not plan.rolls_up:
+        # The session's update and the three writes in one statement (one round trip, atomic).
+        if _advance_and_write_at_once(session, reported, plan.report, now):
+            return hacp.response(hacp.SUCCESS)
+        return _put_param_after_a_race(session, reported, plan.report, plan.write, now)
+    with rawsql.write_transaction(db) as cursor:
+        if _advance_and_write(cursor, session, reported, plan, now, db):
+            return hacp.response(hacp.SUCCESS)
+    return _put_param_after_a_race(session, reported, plan.report, plan.write, now)
+
+
+def _advance_and_write(cursor: Any, session: OpenSession, reported: int | None, plan: _SqlWrite, now: datetime,
+                       db: BaseDatabaseWrapper) -> bool:
+    """Inside a write transaction: the session's update, then the report's writes if it was made."""
+    seen = session.session_time_seconds
+    if not _advance(cursor, session, reported, now, db):
+        return False
+    plan.write(cursor, add_seconds=_session_total(seen, reported) - seen, **plan.report)
+    return True
+
+
+def put_param_in_one_transaction(session_id: str, put: PutParamReport, now: datetime,
+                                 db: BaseDatabaseWrapper) -> tuple[OpenSession | None, bool]:
+    """SQLite: the session read inside the write transaction of the report it takes to the short
+    path or the SQL roll-up (BEGIN IMMEDIATE, the read, the writes, COMMIT). SQLite drops a
+    connection's page cache whenever another connection has written since its last transaction,
+    which, with every AU posting, is at every transaction: read apart, the session's pages would be
+    read twice. Returns, as put_param_at_once does, the session as read (None: unknown, or not
+    needed since the report was written) and whether the report was written: a session that is not
+    usable, before GetParam, an AU with a password and a report for the ORM path are left, with
+    nothing written, to hacp_handle."""
+    if not valid_sid(session_id):
+        return None, False
+    with rawsql.write_transaction(db) as cursor:
+        cursor.execute(rawsql.sql(session_select(), db),
+                       [rawsql.datetime_value(now - SESSION_IDLE, db), sid_hash(session_id)])
+        row = cursor.fetchone()
+        if row is None:
+            return None, False
+        session = session_from_row(row)
+        if not (session.usable and session.got_params and not session.au_password):
+            return session, False
+        plan = _sql_write(session, put, now, db)
+        if plan is None or not _advance_and_write(cursor, session, put.reported_seconds, plan, now, db):
+            return session, False
+    return None, True
 
 
 def _roll_up_in_two_batches(session: OpenSession, reported: int | None, report: dict[str, Any], now: datetime,
                             db: BaseDatabaseWrapper) -> bool:
-    """PostgreSQL: the roll-up's statements (unit_state_record_in_sql's) sent in two batches, each
+    """PostgreSQL: the roll-up's statements (unit_state_record_in_sql's) sent in two pipelines, each
     one round trip: BEGIN, the session's update and the reads (locking what the roll-up reads);
     then the writes and COMMIT. Three round trips with the session's read, instead of ten. False,
     with nothing written, when another message of the session changed its time meanwhile."""
     seen = session.session_time_seconds
     reads = roll_up_reads(attempt_id=session.attempt_id, enrollment_id=session.enrollment_id, db=db)
-    with rawsql.dbapi_cursor(db) as cursor:
-        try:
-            cursor.execute(
-                "; ".join(["BEGIN", _advance_query(), *(query for query, _ in reads)]),
-                [now, True, _session_total(seen, reported), session.pk, seen, *(p for _, ps in reads for p in ps)],
-            )
-            cursor.nextset()  # past BEGIN: the session's update
-            if not cursor.rowcount:
-                cursor.execute("ROLLBACK")
-                return False
-            rows = []
-            for _ in reads:
-                cursor.nextset()
-                rows.append(cursor.fetchall())
-            writes = roll_up_writes(rows, add_seconds=_session_total(seen, reported) - seen, **report)
-            cursor.execute("; ".join([*(query for query, _ in writes), "COMMIT"]),
-                           [p for _, ps in writes for p in ps])
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
+    try:
+        begun = libpq.pipeline(db, [
+            ("BEGIN", (), ()),
+            (_advance_query(), (now, True, _session_total(seen, reported), session.pk, seen), ()),
+            *((query, params, columns) for (query, params), columns in zip(reads, ROLL_UP_READ_COLUMNS, strict=True)),
+        ])
+        if not begun[1].rowcount:
+            libpq.rollback_if_open(db)
+            return False
+        writes = roll_up_writes([outcome.rows for outcome in begun[2:]],
+                                add_seconds=_session_total(seen, reported) - seen, **report)
+        libpq.pipeline(db, [*((query, params, ()) for query, params in writes), ("COMMIT", (), ())])
+    except BaseException:
+        libpq.rollback_if_open(db)
+        raise
     return True
 
 
@@ -199,9 +250,8 @@ def _advance_and_write_at_once(session: OpenSession, reported: int | None, repor
     writes, write_params = _guarded_by_advance(statements)
     ctes = [f"advance AS ({_advance_query()} RETURNING 1)", *writes]
     params: list[Any] = [now, True, _session_total(seen, reported), session.pk, seen, *write_params]
-    with rawsql.dbapi_cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params)
-        return bool(cursor.fetchone()[0])
+    rows = libpq.rows(rawsql.database(), f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params, (int,))
+    return bool(rows[0][0])
 
 
 def _guarded_by_advance(statements: list[tuple[str, list[Any]]]) -> tuple[list[str], list[Any]]:
@@ -217,8 +267,8 @@ def put_param_at_once(session_id: str, put: PutParamReport, now: datetime,
                        db: BaseDatabaseWrapper) -> tuple[OpenSession | None, bool]:
     """PostgreSQL: the session read and, when what it reads lets this report take the short path,
     the session's update and the short path's three writes, all in one statement (one round trip
-    for the usual PutParam). Returns the session as read (None: unknown) and whether the report was
-    written.
+    for the usual PutParam). Returns the session as read (None: unknown, or not needed since the
+    report was written) and whether the report was written.
 
     The statement writes only under the conditions the report would take the short path after a
     separate read: the session usable and past GetParam, an AU without a password, a status no
@@ -231,8 +281,8 @@ def put_param_at_once(session_id: str, put: PutParamReport, now: datetime,
     conditions: list[str] = []
     condition_params: list[Any] = []
     if put.status and STATUS_RANK[put.status] > 0:
-        conditions.append("lesson_status = ANY(%s)")
-        condition_params.append([word for word, rank in STATUS_RANK.items() if rank >= STATUS_RANK[put.status]])
+        conditions.append("lesson_status = ANY(%s::varchar[])")
+        condition_params.append(_statuses_at_least(put.status))
     if put.status == "completed":
         conditions.append("mastery_score IS NULL")
     if put.score is not None:
@@ -255,12 +305,19 @@ def put_param_at_once(session_id: str, put: PutParamReport, now: datetime,
     guarded, write_params = _guarded_by_advance(writes)
     ctes += guarded
     params += write_params
-    with rawsql.dbapi_cursor(db) as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT s.*, EXISTS (SELECT 1 FROM advance) FROM s", params)
-        row = cursor.fetchone()
-    if row is None:
+    rows = libpq.rows(db, f"WITH {', '.join(ctes)} SELECT s.*, EXISTS (SELECT 1 FROM advance) FROM s", params,
+                          (*SESSION_COLUMNS, libpq.read_boolean))
+    if not rows:
         return None, False
-    return session_from_row(row), bool(row[14])
+    if rows[0][14]:
+        return None, True  # written: hacp_handle answers without reading the session
+    return session_from_row(rows[0]), False
+
+
+@functools.cache
+def _statuses_at_least(status: str) -> str:
+    """The statuses ranked at least as `status`, as a PostgreSQL array's text."""
+    return libpq.array([word for word, rank in STATUS_RANK.items() if rank >= STATUS_RANK[status]])
 
 
 _GO_STATE = rawsql.Fragment("(SELECT state_id FROM go)")

@@ -8,15 +8,14 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from coursebridge.content.models import AiccSession, Unit, UnitState
-from coursebridge.core import rawsql
+from coursebridge.core import libpq, rawsql
 from coursebridge.learning.models import Attempt
 
 SESSION_IDLE = timedelta(hours=24)
@@ -26,11 +25,10 @@ def sid_hash(sid: str) -> str:
     return hashlib.sha256(sid.encode("utf-8", errors="replace")).hexdigest()
 
 
-@dataclass(frozen=True)
-class OpenSession:
+class OpenSession(NamedTuple):
     """What the commands need of a session, read in one query: the session row, and of its unit
     state, attempt and AU what PutParam and the password check use. `usable`: not exited and seen
-    within SESSION_IDLE."""
+    within SESSION_IDLE. A named tuple: every message builds one, and it is immutable."""
 
     pk: int
     state_id: int
@@ -62,6 +60,13 @@ def session_select() -> str:
         f"JOIN {Attempt._meta.db_table} a ON a.id = st.attempt_id "
         "WHERE s.sid_hash = %s"
     )
+
+
+# How each column of session_select() is read from PostgreSQL's text format (libpq.rows).
+SESSION_COLUMNS: tuple[libpq.Column, ...] = (
+    int, int, libpq.read_boolean, libpq.read_boolean, libpq.read_boolean, int, libpq.read_text, libpq.read_decimal,
+    libpq.read_decimal, libpq.read_decimal, int, int, libpq.read_decimal, libpq.read_text,
+)
 
 
 def _decimal(value: object) -> Decimal | None:

@@ -11,8 +11,8 @@ endpoint that is not multipart is answered here, with what of that cycle applies
   DATA_UPLOAD_MAX_MEMORY_SIZE is refused (413), exactly as Django's request object does it;
 - the security headers SecurityMiddleware would add (nosniff, referrer and opener policies, HSTS on
   HTTPS); a plain-HTTP request when SECURE_SSL_REDIRECT is on goes to Django, which redirects it;
-- database connections are checked before and after, as the request signals do (CONN_MAX_AGE, a
-  connection broken by an error);
+- the database connection is checked before and after, as the request signals do (CONN_MAX_AGE, a
+  connection broken by an error): the default one, the only one a message uses;
 - an unexpected error is logged on `django.request` (the path only: the message is learner data)
   and answered 500 in HACP's text.
 
@@ -31,12 +31,12 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
-from django.db import close_old_connections
 from django.dispatch import receiver
 
 from coursebridge.content import hacp
 from coursebridge.content.aicc_runtime import hacp_handle
 from coursebridge.content.views_hacp import CONTENT_TYPE, REPLY_HEADERS
+from coursebridge.core import rawsql
 
 HACP_PATH = "/content/hacp"  # reverse("content:hacp"); a test holds them together
 logger = logging.getLogger("django.request")
@@ -89,11 +89,12 @@ class HacpFastPath:
         secure = request.is_secure()
         if settings.SECURE_SSL_REDIRECT and not secure:
             return self.application(environ, start_response)  # Django redirects it to HTTPS
-        close_old_connections()
+        db = rawsql.database()  # the only database a message uses
+        db.close_if_unusable_or_obsolete()
         try:
             status, text = self._answer(request)
         finally:
-            close_old_connections()
+            db.close_if_unusable_or_obsolete()
         body = text.encode()
         headers = [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body))),
                    *REPLY_HEADERS.items(), *security_headers(secure=secure)]

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from coursebridge.content.models import Package, Unit, UnitState
-from coursebridge.core import rawsql
+from coursebridge.core import libpq, rawsql
 from coursebridge.core.errors import DomainError
 from coursebridge.learning.models import Attempt, Enrollment, LearningStatus, TimeSource
 from coursebridge.learning.services import attempt_lock_query, attempt_progress_statements, attempt_record_progress
@@ -230,6 +230,15 @@ def roll_up_reads(*, attempt_id: int, enrollment_id: int, db: BaseDatabaseWrappe
         (rawsql.sql(_SCO_QUERY, db), [enrollment_id]),
         (attempt_lock_query(db.vendor), [attempt_id]),
     ]
+
+
+# How the rows of roll_up_reads' statements are read from PostgreSQL's text format (libpq.pipeline).
+ROLL_UP_READ_COLUMNS: tuple[tuple[libpq.Column, ...], ...] = (
+    (int, int, libpq.read_text, libpq.read_text, int, libpq.read_decimal, libpq.read_decimal, libpq.read_decimal,
+     libpq.read_decimal, int),
+    (int,),
+    (libpq.read_text, int),
+)
 
 
 def roll_up_writes(

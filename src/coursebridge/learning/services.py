@@ -217,12 +217,15 @@ def attempt_record_progress(
     return attempt
 
 
+_STATUS_VALUES = frozenset(LearningStatus.values)  # Choices.values builds its list at every call
+
+
 def _check_progress(
     *, status: str | None, progress: int | None, score: float | None, time_spent_seconds: int | None
 ) -> None:
     if progress is not None and not 0 <= progress <= 100:
         raise DomainError("Progress is a percentage from 0 to 100.", field="progress")
-    if status is not None and status not in LearningStatus.values:
+    if status is not None and status not in _STATUS_VALUES:
         raise DomainError(f"Status is one of {', '.join(LearningStatus.values)}.", field="status")
     if score is not None and not (math.isfinite(score) and abs(round(score, 2)) < MAX_SCORE):
         raise DomainError(f"A score is a number between -{MAX_SCORE} and {MAX_SCORE}.", field="score")
