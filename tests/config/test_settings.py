@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.conf import settings
+from django.db import connection
+
 PRINT_SETTINGS = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'secret': s.SECRET_KEY, 'key': s.ENCRYPTION_KEY, 'db': s.DATABASES['default']['NAME'], "
@@ -81,3 +85,13 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only: the pragmas of SQLite's connections")
+def test_sqlite_connections_get_a_big_page_cache_and_no_memory_map():
+    """Decision 43 and its revision: no memory map, which SQLite unmaps at each transaction after
+    another connection's write."""
+    pragmas = [statement.strip() for statement in settings.DATABASES["default"]["OPTIONS"]["init_command"].split(";")]
+
+    assert pragmas == ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+                       "PRAGMA cache_size=-65536", "PRAGMA mmap_size=0", "PRAGMA temp_store=MEMORY", ""]
