@@ -169,18 +169,28 @@ def _add_time_statements(*, attempt_id: int | rawsql.Fragment, enrollment_id: in
     # As _add_time: the attempt's time is the sum of its units', the enrollment's of its attempts'.
     attempt_params: list[Any] = []
     attempt_seconds = rawsql.bind(seconds, attempt_params)
-    attempt_params += [TimeSource.MEASURED.value, when]
+    attempt_params += [_MEASURED, when]
     attempt = rawsql.bind(attempt_id, attempt_params)
     enrollment_params: list[Any] = []
     enrollment_seconds = rawsql.bind(seconds, enrollment_params)
     enrollment_params.append(when)
     enrollment = rawsql.bind(enrollment_id, enrollment_params)
-    return [
-        (f"UPDATE {Attempt._meta.db_table} SET time_spent_seconds = time_spent_seconds + {attempt_seconds}, "
-         f"time_source = %s, last_activity_at = %s WHERE id = {attempt}", attempt_params),
-        (f"UPDATE {Enrollment._meta.db_table} SET time_spent_seconds = time_spent_seconds + {enrollment_seconds}, "
-         f"last_activity_at = %s WHERE id = {enrollment}", enrollment_params),
-    ]
+    attempt_query, enrollment_query = _add_time_queries(attempt_seconds, attempt, enrollment_seconds, enrollment)
+    return [(attempt_query, attempt_params), (enrollment_query, enrollment_params)]
+
+
+_MEASURED = TimeSource.MEASURED.value
+
+
+@functools.cache
+def _add_time_queries(attempt_seconds: str, attempt: str, enrollment_seconds: str, enrollment: str) -> tuple[str, str]:
+    """The two updates of _add_time_statements, written once for each set of placeholders (or fragments)."""
+    return (
+        f"UPDATE {Attempt._meta.db_table} SET time_spent_seconds = time_spent_seconds + {attempt_seconds}, "
+        f"time_source = %s, last_activity_at = %s WHERE id = {attempt}",
+        f"UPDATE {Enrollment._meta.db_table} SET time_spent_seconds = time_spent_seconds + {enrollment_seconds}, "
+        f"last_activity_at = %s WHERE id = {enrollment}",
+    )
 
 
 @functools.cache
