@@ -2,7 +2,6 @@
 only when a separate read would have sent it down the short path; anything else is left to the
 other paths with the session the statement read (docs/decisions/0007-hacp-hot-path.md)."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,15 @@ from coursebridge.content.hacp_put_param import put_param_at_once, read_put_para
 from coursebridge.content.models import AiccSession, UnitState
 from coursebridge.core import rawsql
 from coursebridge.learning.models import Attempt, Enrollment
-from tests.content.tracking_helpers import open_session, package_course, put_data
+from tests.content.tracking_helpers import (
+    UNUSABLE_CASES,
+    open_session,
+    package_course,
+    put_data,
+    put_param_sent,
+    session_a_message_may_not_use,
+    session_after_get_param,
+)
 from tests.factories import AcademyFactory, GroupFactory, learner_in
 
 pytestmark = [
@@ -33,28 +40,13 @@ def group():
     return GroupFactory(academy=AcademyFactory(slug="riverside"), name="Sales")
 
 
-def started(group, *, username="lena", mastery=None, au_password="", get_param=True):
-    course, _, _ = package_course(group, mastery=mastery, au_password=au_password)
-    sid, state = open_session(learner_in(group, username=username), course)
-    if get_param:
-        message = {"command": "GetParam", "session_id": sid, "au_password": au_password}
-        assert hacp_handle(hacp.request_from_fields(message)).startswith("error=0")
-    return sid, state
-
-
 def at_once(sid, **values):
     return put_param_at_once(sid, read_put_param(put_data(**values)), timezone.now(), rawsql.database())
 
 
-def put(sid, **values):
-    reply = hacp_handle(hacp.request_from_fields(
-        {"command": "PutParam", "session_id": sid, "aicc_data": put_data(**values)}))
-    assert reply.startswith("error=0"), reply
-
-
 def test_a_bookmark_and_the_clock_are_written_in_the_one_statement(group):
-    sid, state = started(group)
-    put(sid, status="incomplete", time="00:01:00")
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, status="incomplete", time="00:01:00")
 
     session, written = at_once(sid, status="incomplete", location="p4", time="00:01:30", lesson="q=1")
 
@@ -68,8 +60,8 @@ def test_a_bookmark_and_the_clock_are_written_in_the_one_statement(group):
 
 
 def test_the_same_report_again_adds_no_time(group):
-    sid, state = started(group)
-    put(sid, status="incomplete", time="00:02:00")
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, status="incomplete", time="00:02:00")
 
     _, written = at_once(sid, status="incomplete", time="00:02:00")
 
@@ -89,8 +81,8 @@ def test_the_same_report_again_adds_no_time(group):
     ],
 )
 def test_a_report_that_rolls_up_is_left_to_the_roll_up_with_the_session_read(group, first, then):
-    sid, state = started(group)
-    put(sid, **first)
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, **first)
     before = UnitState.objects.get(pk=state.pk)
 
     session, written = at_once(sid, location="p2", time="00:00:30", **then)
@@ -99,13 +91,13 @@ def test_a_report_that_rolls_up_is_left_to_the_roll_up_with_the_session_read(gro
     assert (session.state_id, session.lesson_status, session.usable) == (state.pk, "incomplete", True)
     after = UnitState.objects.get(pk=state.pk)
     assert (after.location, after.total_time_seconds, after.score_raw) == ("", 0, before.score_raw)
-    put(sid, location="p2", time="00:00:30", **then)  # what hacp_handle then does with it
+    put_param_sent(sid, location="p2", time="00:00:30", **then)  # what hacp_handle then does with it
     assert UnitState.objects.get(pk=state.pk).location == "p2"
 
 
 def test_completed_is_left_to_the_other_paths_when_a_mastery_score_may_make_it_passed_or_failed(group):
-    sid, state = started(group, mastery=Decimal(80))
-    put(sid, status="completed", score="70,100,0")
+    sid, state = session_after_get_param(group, mastery=Decimal(80))
+    put_param_sent(sid, status="completed", score="70,100,0")
     assert UnitState.objects.get(pk=state.pk).lesson_status == "failed"
 
     _, written = at_once(sid, status="completed", score="70,100,0", location="p5")
@@ -114,8 +106,8 @@ def test_completed_is_left_to_the_other_paths_when_a_mastery_score_may_make_it_p
 
 
 def test_a_status_no_better_than_the_stored_one_is_written(group):
-    sid, state = started(group)
-    put(sid, status="passed", score="90,100,0")
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, status="passed", score="90,100,0")
 
     _, written = at_once(sid, status="incomplete", score="90,100,0", location="p6", time="00:00:10")
 
@@ -124,16 +116,9 @@ def test_a_status_no_better_than_the_stored_one_is_written(group):
     assert (stored.lesson_status, stored.location, stored.score_raw) == ("passed", "p6", Decimal(90))
 
 
-@pytest.mark.parametrize("case", ["password", "before GetParam", "exited", "expired"])
+@pytest.mark.parametrize("case", UNUSABLE_CASES)
 def test_a_session_the_message_may_not_use_is_read_and_nothing_is_written(group, case):
-    sid, state = started(group, au_password="s3cret" if case == "password" else "",
-                         get_param=case != "before GetParam")
-    if case not in {"before GetParam", "password"}:
-        put(sid, status="incomplete")
-    if case == "exited":
-        AiccSession.objects.filter(state=state).update(exited_at=timezone.now())
-    if case == "expired":
-        AiccSession.objects.filter(state=state).update(last_seen_at=timezone.now() - timedelta(days=2))
+    sid, state = session_a_message_may_not_use(group, case)
 
     session, written = at_once(sid, location="p8", time="00:00:20")
 
@@ -179,9 +164,9 @@ def test_the_roll_up_in_two_batches_leaves_what_the_one_statement_at_a_time_roll
         sessions.append((sid, state))
 
     for values in REPORTS:
-        put(sessions[0][0], **values)
+        put_param_sent(sessions[0][0], **values)
         with transaction.atomic():
-            put(sessions[1][0], **values)
+            put_param_sent(sessions[1][0], **values)
 
     batched, one_by_one = (outcome(Attempt.objects.get(pk=state.attempt_id)) for _, state in sessions)
     assert batched == one_by_one
@@ -194,10 +179,10 @@ def test_a_roll_up_whose_session_moved_on_meanwhile_writes_nothing_and_ends_its_
     from coursebridge.content.hacp_put_param import _roll_up_in_two_batches
     from coursebridge.content.hacp_sessions import find_session
 
-    sid, state = started(group)
-    put(sid, status="incomplete", time="00:00:10")
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, status="incomplete", time="00:00:10")
     session = find_session(sid, timezone.now())
-    put(sid, status="incomplete", time="00:00:20")  # another message of the session, after the read
+    put_param_sent(sid, status="incomplete", time="00:00:20")  # another message of the session, after the read
     report = {"state_id": state.pk, "attempt_id": state.attempt_id, "enrollment_id": session.enrollment_id,
               "exit_mode": None, "location": "p9", "suspend_data": None, "data": {}, "now": timezone.now(),
               "db": rawsql.database(), "lesson_status": "incomplete", "score_raw": Decimal(50), "score_max": None,

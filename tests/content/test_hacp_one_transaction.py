@@ -3,21 +3,24 @@ takes the short path or the SQL roll-up there; anything else is left, with nothi
 hacp_handle with the session read (docs/decisions/0007-hacp-hot-path.md). The function is SQLite's
 path, but it holds on any database, so these tests run on both."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from coursebridge.content import hacp
-from coursebridge.content.aicc_runtime import hacp_handle
 from coursebridge.content.hacp_put_param import put_param_in_one_transaction, read_put_param
 from coursebridge.content.models import AiccSession, UnitState
 from coursebridge.core import rawsql
 from coursebridge.learning.models import Attempt, Enrollment
-from tests.content.tracking_helpers import open_session, package_course, put_data
-from tests.factories import AcademyFactory, GroupFactory, learner_in
+from tests.content.tracking_helpers import (
+    UNUSABLE_CASES,
+    put_data,
+    put_param_sent,
+    session_a_message_may_not_use,
+    session_after_get_param,
+)
+from tests.factories import AcademyFactory, GroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,29 +30,14 @@ def group():
     return GroupFactory(academy=AcademyFactory(slug="riverside"), name="Sales")
 
 
-def started(group, *, username="lena", mastery=None, au_password="", get_param=True):
-    course, _, _ = package_course(group, mastery=mastery, au_password=au_password)
-    sid, state = open_session(learner_in(group, username=username), course)
-    if get_param:
-        message = {"command": "GetParam", "session_id": sid, "au_password": au_password}
-        assert hacp_handle(hacp.request_from_fields(message)).startswith("error=0")
-    return sid, state
-
-
 def in_one_transaction(sid, **values):
     return put_param_in_one_transaction(sid, read_put_param(put_data(**values)), timezone.now(),
                                         rawsql.database())
 
 
-def put(sid, **values):
-    reply = hacp_handle(hacp.request_from_fields(
-        {"command": "PutParam", "session_id": sid, "aicc_data": put_data(**values)}))
-    assert reply.startswith("error=0"), reply
-
-
 def test_a_bookmark_and_the_clock_are_written_with_the_session_read(group):
-    sid, state = started(group)
-    put(sid, status="incomplete", time="00:01:00")
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, status="incomplete", time="00:01:00")
 
     assert in_one_transaction(sid, status="incomplete", location="p4", time="00:01:30", lesson="q=1") == (None, True)
 
@@ -61,8 +49,8 @@ def test_a_bookmark_and_the_clock_are_written_with_the_session_read(group):
 
 
 def test_a_new_score_is_rolled_up_in_the_same_transaction(group):
-    sid, state = started(group)
-    put(sid, status="incomplete", score="40,100,0", time="00:00:20")
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, status="incomplete", score="40,100,0", time="00:00:20")
 
     assert in_one_transaction(sid, status="incomplete", score="60,100,0", time="00:00:50") == (None, True)
 
@@ -73,8 +61,8 @@ def test_a_new_score_is_rolled_up_in_the_same_transaction(group):
 
 
 def test_a_units_first_completion_is_left_to_the_orm_path(group):
-    sid, state = started(group)
-    put(sid, status="incomplete")
+    sid, state = session_after_get_param(group)
+    put_param_sent(sid, status="incomplete")
 
     session, written = in_one_transaction(sid, status="passed", score="90,100,0")
 
@@ -83,14 +71,9 @@ def test_a_units_first_completion_is_left_to_the_orm_path(group):
     assert UnitState.objects.get(pk=state.pk).lesson_status == "incomplete"
 
 
-@pytest.mark.parametrize("case", ["password", "before GetParam", "exited", "expired"])
+@pytest.mark.parametrize("case", UNUSABLE_CASES)
 def test_a_session_the_message_may_not_use_is_read_and_nothing_is_written(group, case):
-    sid, state = started(group, au_password="s3cret" if case == "password" else "",
-                         get_param=case != "before GetParam")
-    if case == "exited":
-        AiccSession.objects.filter(state=state).update(exited_at=timezone.now())
-    if case == "expired":
-        AiccSession.objects.filter(state=state).update(last_seen_at=timezone.now() - timedelta(days=2))
+    sid, state = session_a_message_may_not_use(group, case)
 
     session, written = in_one_transaction(sid, location="p8", time="00:00:20")
 
@@ -109,13 +92,13 @@ def test_an_unknown_session_is_none():
                     "(PostgreSQL reads and writes the usual PutParam in one statement, test_hacp_one_statement)")
 @pytest.mark.django_db(transaction=True)
 def test_on_sqlite_the_session_is_read_after_begin_immediate(group):
-    sid, _ = started(group)
-    put(sid, status="incomplete", time="00:00:10")
+    sid, _ = session_after_get_param(group)
+    put_param_sent(sid, status="incomplete", time="00:00:10")
     statements: list[str] = []
     connection.ensure_connection()
     connection.connection.set_trace_callback(statements.append)
     try:
-        put(sid, status="incomplete", location="p2", time="00:00:20")
+        put_param_sent(sid, status="incomplete", location="p2", time="00:00:20")
     finally:
         connection.connection.set_trace_callback(None)
 

@@ -3,6 +3,7 @@ HACP sessions, and a reader for HACP replies: what the tracking, HACP and admin 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.test import Client
@@ -10,12 +11,13 @@ from django.utils import timezone
 
 from coursebridge.accounts.models import Group, User
 from coursebridge.catalog.models import Course, CourseKind
-from coursebridge.content.aicc_runtime import new_session
-from coursebridge.content.models import Package, Unit, UnitState
+from coursebridge.content import hacp
+from coursebridge.content.aicc_runtime import hacp_handle, new_session
+from coursebridge.content.models import AiccSession, Package, Unit, UnitState
 from coursebridge.content.tracking import unit_state_for
 from coursebridge.learning.models import Attempt, LearningStatus
 from coursebridge.learning.services import enrollment_create
-from tests.factories import CourseFactory
+from tests.factories import CourseFactory, learner_in
 
 HACP_PATH = "/content/hacp"
 
@@ -95,6 +97,45 @@ def open_session(learner: User, course: Course, unit: Unit | None = None) -> tup
     assert unit is not None
     state = state_of(attempt, unit)
     return new_session(state=state), state
+
+
+def session_after_get_param(
+    group: Group, *, username: str = "lena", mastery: Decimal | None = None, au_password: str = "",
+    get_param: bool = True,
+) -> tuple[str, UnitState]:
+    """A one-AU package course, a learner who started it, and an HACP session on it past its
+    GetParam (unless `get_param` is False)."""
+    course, _, _ = package_course(group, mastery=mastery, au_password=au_password)
+    sid, state = open_session(learner_in(group, username=username), course)
+    if get_param:
+        message = {"command": "GetParam", "session_id": sid, "au_password": au_password}
+        assert hacp_handle(hacp.request_from_fields(message)).startswith("error=0")
+    return sid, state
+
+
+UNUSABLE_CASES = ("password", "before GetParam", "exited", "expired")
+
+
+def session_a_message_may_not_use(group: Group, case: str) -> tuple[str, UnitState]:
+    """A session (after one PutParam where the protocol allows it) that a PutParam without the AU's
+    password may not use: its AU has a password, it is before GetParam, it has exited, or it has
+    expired (one of UNUSABLE_CASES)."""
+    sid, state = session_after_get_param(group, au_password="s3cret" if case == "password" else "",
+                                         get_param=case != "before GetParam")
+    if case in {"exited", "expired"}:
+        put_param_sent(sid, status="incomplete")
+    if case == "exited":
+        AiccSession.objects.filter(state=state).update(exited_at=timezone.now())
+    if case == "expired":
+        AiccSession.objects.filter(state=state).update(last_seen_at=timezone.now() - timedelta(days=2))
+    return sid, state
+
+
+def put_param_sent(sid: str, **values: str) -> None:
+    """A PutParam of `values` (put_data's) through hacp_handle, which must succeed."""
+    reply = hacp_handle(hacp.request_from_fields(
+        {"command": "PutParam", "session_id": sid, "aicc_data": put_data(**values)}))
+    assert reply.startswith("error=0"), reply
 
 
 def hacp_reply(text: str) -> dict[str, str]:
