@@ -87,7 +87,8 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only: the pragmas of SQLite's connections")
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only: pragmas are SQLite's connection "
+                    "settings; PostgreSQL connections have none to check")
 def test_sqlite_connections_get_a_big_page_cache_and_no_memory_map():
     """Decision 43 and its revision: no memory map, which SQLite unmaps at each transaction after
     another connection's write."""

@@ -99,10 +99,16 @@ class _SqlWrite:
     rolls_up: bool
 
 
-def _sql_write(session: OpenSession, put: PutParamReport, now: datetime, db: BaseDatabaseWrapper) -> _SqlWrite | None:
-    """The SQL path a report takes, from what was read with its session; None for the ORM path."""
+def _status(session: OpenSession, put: PutParamReport) -> str | None:
+    """The status the report sets, once the AU's mastery score has applied to a completion."""
+    return _with_mastery(put.status, put.score.raw if put.score else session.score_raw, session.mastery_score)
+
+
+def _sql_write(session: OpenSession, put: PutParamReport, status: str | None, now: datetime,
+               db: BaseDatabaseWrapper) -> _SqlWrite | None:
+    """The SQL path a report takes (`status`: _status's), from what was read with its session; None
+    for the ORM path."""
     score = put.score
-    status = _with_mastery(put.status, score.raw if score else session.score_raw, session.mastery_score)
     if put.keyword_groups or _first_completion(session, status):
         return None
     report: dict[str, Any] = {
@@ -118,8 +124,8 @@ def _sql_write(session: OpenSession, put: PutParamReport, now: datetime, db: Bas
 
 
 def put_param(session: OpenSession, put: PutParamReport, now: datetime, db: BaseDatabaseWrapper) -> str:
-    reported = put.reported_seconds
-    plan = _sql_write(session, put, now, db)
+    reported, status = put.reported_seconds, _status(session, put)
+    plan = _sql_write(session, put, status, now, db)
     if plan is None:
         # Keyword groups: merged by the ORM path (the databases' JSON merges would not replace them whole).
         # The unit's first completion too: it may complete the course, and the ORM roll-up announces
@@ -130,10 +136,8 @@ def put_param(session: OpenSession, put: PutParamReport, now: datetime, db: Base
             if seen is None:
                 return hacp.response(hacp.INVALID_SESSION)
             unit_state_record(
-                state_id=session.state_id,
-                lesson_status=_with_mastery(put.status, score.raw if score else session.score_raw,
-                                            session.mastery_score),
-                exit_mode=put.exit_mode, location=put.location, suspend_data=put.suspend_data,
+                state_id=session.state_id, lesson_status=status, exit_mode=put.exit_mode, location=put.location,
+                suspend_data=put.suspend_data,
                 score_raw=score.raw if score else None, score_max=score.max if score else None,
                 score_min=score.min if score else None, add_seconds=_session_total(seen, reported) - seen,
                 data=put.raw_data,
@@ -185,7 +189,7 @@ def put_param_in_one_transaction(session_id: str, put: PutParamReport, now: date
         session = session_from_row(row)
         if not (session.usable and session.got_params and not session.au_password):
             return session, False
-        plan = _sql_write(session, put, now, db)
+        plan = _sql_write(session, put, _status(session, put), now, db)
         if plan is None or not _advance_and_write(cursor, session, put.reported_seconds, plan, now, db):
             return session, False
     return None, True
@@ -250,7 +254,7 @@ def _advance_and_write_at_once(session: OpenSession, reported: int | None, repor
     writes, write_params = _guarded_by_advance(statements)
     ctes = [f"advance AS ({_advance_query()} RETURNING 1)", *writes]
     params: list[Any] = [now, True, _session_total(seen, reported), session.pk, seen, *write_params]
-    rows = libpq.rows(rawsql.database(), f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params, (int,))
+    rows = libpq.rows(report["db"], f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM advance", params, (int,))
     return bool(rows[0][0])
 
 
@@ -306,7 +310,7 @@ def put_param_at_once(session_id: str, put: PutParamReport, now: datetime,
     ctes += guarded
     params += write_params
     rows = libpq.rows(db, f"WITH {', '.join(ctes)} SELECT s.*, EXISTS (SELECT 1 FROM advance) FROM s", params,
-                          (*SESSION_COLUMNS, libpq.read_boolean))
+                      (*SESSION_COLUMNS, libpq.read_boolean))
     if not rows:
         return None, False
     if rows[0][14]:
